@@ -1,0 +1,282 @@
+/**
+ * @module client/authClient
+ * Typed client of the auth service API over mutual TLS (gRPC via Connect). Services, tctl and tools use
+ * this and nothing else to reach cluster state. Resources cross the wire as JSON and are returned as
+ * the typed objects of packages/api/src/types.
+ */
+import { createClient, type Client } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { AuthService } from '../gen/teleport/auth/v1/auth_pb.ts';
+import { fromConnectError } from './errorMapping.ts';
+import type { Resource } from '../types/resource.ts';
+import type { CertAuthority } from '../types/certAuthority.ts';
+import type { UserToken } from '../types/userToken.ts';
+import type { AuthPreference } from '../types/clusterConfig.ts';
+import type { AuthEventsQuery, AuthEvent } from './eventTypes.ts';
+
+/** The TLS server name every auth server certificate carries, so clients can dial by IP. */
+export const AUTH_SERVER_NAME = 'teleport.cluster.local';
+
+/** How to reach and authenticate to the auth service. */
+export interface AuthClientConfig {
+  /** host:port of the auth service. */
+  addr: string;
+  /** Client certificate (PEM) signed by the cluster's user or host CA. */
+  certPEM: string;
+  /** Private key (PEM) of the client certificate. */
+  keyPEM: string;
+  /** CA certificates that verify the auth server (the cluster's host TLS CA). */
+  caCerts: string[];
+  /** TLS server name to verify; defaults to AUTH_SERVER_NAME. */
+  serverName?: string;
+  /** Per-call timeout; default 30 s. */
+  timeoutMs?: number;
+}
+
+/** Result of Ping. */
+export interface PingResult {
+  clusterName: string;
+  serverVersion: string;
+  caPins: string[];
+  username: string;
+  roles: string[];
+  systemRoles: string[];
+  authPreference: AuthPreference;
+}
+
+/** Certificates issued by the auth service. */
+export interface Certs {
+  username: string;
+  sshCert: string;
+  tlsCert: string;
+  hostCAs: CertAuthority[];
+  tlsCACerts: string[];
+}
+
+/** Options for user certificates. */
+export interface UserCertsRequest {
+  username?: string;
+  sshPublicKey: string;
+  tlsPublicKey: string;
+  ttlMs?: number;
+  routeToCluster?: string;
+  dbService?: string;
+  dbProtocol?: string;
+  dbUser?: string;
+  dbName?: string;
+}
+
+/** Options for host certificates. */
+export interface HostCertsRequest {
+  hostId: string;
+  nodeName: string;
+  role: string;
+  additionalPrincipals?: string[];
+  dnsNames?: string[];
+  sshPublicKey: string;
+  tlsPublicKey: string;
+  ttlMs?: number;
+}
+
+/** An invite/reset token as read by the proxy. */
+export interface UserTokenInfo {
+  token: UserToken;
+  otpRequired: boolean;
+  otpSecret?: string;
+  otpURI?: string;
+}
+
+/** Client of the auth service. */
+export class AuthClient {
+  private readonly rpc: Client<typeof AuthService>;
+  /** host:port this client talks to. */
+  readonly addr: string;
+
+  constructor(config: AuthClientConfig) {
+    this.addr = config.addr;
+    const transport = createGrpcTransport({
+      baseUrl: `https://${config.addr}`,
+      nodeOptions: {
+        cert: config.certPEM,
+        key: config.keyPEM,
+        ca: config.caCerts,
+        servername: config.serverName ?? AUTH_SERVER_NAME,
+        minVersion: 'TLSv1.2',
+      },
+      defaultTimeoutMs: config.timeoutMs ?? 30_000,
+      idleConnectionTimeoutMs: 60_000,
+    });
+    // Errors are mapped around each call rather than in an interceptor: Connect re-wraps whatever an
+    // interceptor throws into a ConnectError, which would lose our error classes.
+    this.rpc = withErrorMapping(createClient(AuthService, transport), config.addr);
+  }
+
+  /** Cluster facts and the caller's identity. */
+  async ping(): Promise<PingResult> {
+    const r = await this.rpc.ping({});
+    return {
+      clusterName: r.clusterName,
+      serverVersion: r.serverVersion,
+      caPins: r.caPins,
+      username: r.username,
+      roles: r.roles,
+      systemRoles: r.systemRoles,
+      authPreference: JSON.parse(r.authPreferenceJson) as AuthPreference,
+    };
+  }
+
+  /** Reads one resource. */
+  async getResource<T extends Resource>(kind: string, name: string, withSecrets = false): Promise<T> {
+    const r = await this.rpc.getResource({ kind, name, withSecrets });
+    return JSON.parse(r.resourceJson) as T;
+  }
+
+  /** Lists resources of a kind. */
+  async listResources<T extends Resource>(kind: string, withSecrets = false): Promise<T[]> {
+    const r = await this.rpc.listResources({ kind, withSecrets });
+    return r.resourcesJson.map((j) => JSON.parse(j) as T);
+  }
+
+  /** Creates a resource; AlreadyExistsError if present. */
+  async createResource<T extends Resource>(resource: T): Promise<T> {
+    const r = await this.rpc.createResource({ resourceJson: JSON.stringify(resource) });
+    return JSON.parse(r.resourceJson) as T;
+  }
+
+  /** Creates or replaces a resource. */
+  async upsertResource<T extends Resource>(resource: T): Promise<T> {
+    const r = await this.rpc.upsertResource({ resourceJson: JSON.stringify(resource) });
+    return JSON.parse(r.resourceJson) as T;
+  }
+
+  /** Deletes a resource. */
+  async deleteResource(kind: string, name: string): Promise<void> {
+    await this.rpc.deleteResource({ kind, name });
+  }
+
+  /** Creates an invite or reset token. */
+  async createUserToken(req: { user: string; kind: 'invite' | 'reset'; ttlMs?: number }): Promise<UserToken> {
+    const r = await this.rpc.createUserToken({ user: req.user, kind: req.kind, ttlMs: BigInt(req.ttlMs ?? 0) });
+    return JSON.parse(r.tokenJson) as UserToken;
+  }
+
+  /** Reads an invite or reset token (proxy only). */
+  async getUserToken(tokenId: string): Promise<UserTokenInfo> {
+    const r = await this.rpc.getUserToken({ tokenId });
+    return {
+      token: JSON.parse(r.tokenJson) as UserToken,
+      otpRequired: r.otpRequired,
+      ...(r.otpSecret && { otpSecret: r.otpSecret }),
+      ...(r.otpUri && { otpURI: r.otpUri }),
+    };
+  }
+
+  /** Completes an invite or reset (proxy only). */
+  async changePasswordWithToken(req: { tokenId: string; password: string; otpCode?: string; remoteAddr?: string }): Promise<string> {
+    const r = await this.rpc.changePasswordWithToken({
+      tokenId: req.tokenId,
+      password: req.password,
+      otpCode: req.otpCode ?? '',
+      remoteAddr: req.remoteAddr ?? '',
+    });
+    return r.user;
+  }
+
+  /** Password (+ OTP) login that returns certificates (proxy only). */
+  async authenticateSSHUser(req: {
+    user: string; password: string; otpCode?: string; sshPublicKey: string; tlsPublicKey: string; ttlMs?: number; remoteAddr?: string;
+  }): Promise<Certs> {
+    const r = await this.rpc.authenticateSSHUser({
+      user: req.user,
+      password: req.password,
+      otpCode: req.otpCode ?? '',
+      sshPublicKey: req.sshPublicKey,
+      tlsPublicKey: req.tlsPublicKey,
+      ttlMs: BigInt(req.ttlMs ?? 0),
+      remoteAddr: req.remoteAddr ?? '',
+    });
+    return certsFrom(r);
+  }
+
+  /** Issues user certificates for the caller or (admins) another user. */
+  async generateUserCerts(req: UserCertsRequest): Promise<Certs> {
+    const r = await this.rpc.generateUserCerts({
+      username: req.username ?? '',
+      sshPublicKey: req.sshPublicKey,
+      tlsPublicKey: req.tlsPublicKey,
+      ttlMs: BigInt(req.ttlMs ?? 0),
+      routeToCluster: req.routeToCluster ?? '',
+      dbService: req.dbService ?? '',
+      dbProtocol: req.dbProtocol ?? '',
+      dbUser: req.dbUser ?? '',
+      dbName: req.dbName ?? '',
+    });
+    return certsFrom(r);
+  }
+
+  /** Issues host certificates. */
+  async generateHostCerts(req: HostCertsRequest): Promise<Certs> {
+    const r = await this.rpc.generateHostCerts({
+      hostId: req.hostId,
+      nodeName: req.nodeName,
+      role: req.role,
+      additionalPrincipals: req.additionalPrincipals ?? [],
+      dnsNames: req.dnsNames ?? [],
+      sshPublicKey: req.sshPublicKey,
+      tlsPublicKey: req.tlsPublicKey,
+      ttlMs: BigInt(req.ttlMs ?? 0),
+    });
+    return certsFrom(r);
+  }
+
+  /** Lists CAs (public parts only). */
+  async getCertAuthorities(type = ''): Promise<CertAuthority[]> {
+    const r = await this.rpc.getCertAuthorities({ type });
+    return r.casJson.map((j) => JSON.parse(j) as CertAuthority);
+  }
+
+  /** Searches the audit log. */
+  async searchEvents(q: AuthEventsQuery): Promise<{ events: AuthEvent[]; lastKey: string }> {
+    const r = await this.rpc.searchEvents({
+      fromMs: BigInt(q.from.getTime()),
+      toMs: BigInt(q.to.getTime()),
+      eventTypes: q.eventTypes ?? [],
+      limit: q.limit ?? 0,
+      order: q.order ?? 'asc',
+      startKey: q.startKey ?? '',
+    });
+    return { events: r.eventsJson.map((j) => JSON.parse(j) as AuthEvent), lastKey: r.lastKey };
+  }
+
+  /** Appends an audit event (services only). */
+  async emitAuditEvent(event: Record<string, unknown>): Promise<void> {
+    await this.rpc.emitAuditEvent({ eventJson: JSON.stringify(event) });
+  }
+}
+
+function certsFrom(r: { username: string; sshCert: string; tlsCert: string; hostCasJson: string[]; tlsCaCerts: string[] }): Certs {
+  return {
+    username: r.username,
+    sshCert: r.sshCert,
+    tlsCert: r.tlsCert,
+    hostCAs: r.hostCasJson.map((j) => JSON.parse(j) as CertAuthority),
+    tlsCACerts: r.tlsCaCerts,
+  };
+}
+
+/** Wraps every method of a Connect client so failures surface as TeleportErrors. */
+function withErrorMapping<T extends object>(client: T, addr: string): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (err) {
+          throw fromConnectError(err, addr);
+        }
+      };
+    },
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * @module auth/authWithRoles
+ * The one authorization layer: every API call passes through here with the caller's context, is
+ * checked (system-role permissions for services, role rules for users), and only then reaches
+ * AuthServer. Nothing else in the RPC path makes access decisions.
+ */
+import { AccessDeniedError, BadParameterError } from '@teleport-ts/api/errors';
+import type { Certs } from '@teleport-ts/api/client/authClient';
+import type { Resource } from '@teleport-ts/api/types/resource';
+import type { CertAuthority } from '@teleport-ts/api/types/certAuthority';
+import { withoutSecrets } from '@teleport-ts/api/types/certAuthority';
+import type { UserToken } from '@teleport-ts/api/types/userToken';
+import type { SearchEventsQuery, SearchEventsResult } from '@teleport-ts/api/events/types';
+import type { AuthServer } from './authServer.ts';
+import type { AuthContext } from './authorizer.ts';
+import { builtinAllowsOperation, builtinAllowsResource, isAdminRole, type SystemOperation } from './builtinRoles.ts';
+import { canonicalKind } from './resources/index.ts';
+import type { HostCertParams } from './certs.ts';
+
+/** Authorizes and forwards calls for one caller. */
+export class AuthWithRoles {
+  constructor(
+    private readonly auth: AuthServer,
+    readonly ctx: AuthContext,
+  ) {}
+
+  /** The caller's name for audit events. */
+  get actor(): string {
+    return this.ctx.name;
+  }
+
+  /** Throws unless the caller may use `verb` on `kind`. */
+  checkResource(kind: string, verb: string): void {
+    const k = canonicalKind(kind);
+    if (this.ctx.kind === 'builtin') {
+      if (builtinAllowsResource(this.ctx.role, k, verb)) return;
+      throw new AccessDeniedError(`access denied: system role ${this.ctx.role} may not ${verb} ${k}`);
+    }
+    this.ctx.checker.checkAccessToRule(k, verb);
+  }
+
+  /** Throws unless the caller is a service allowed to perform `op`. */
+  private checkOperation(op: SystemOperation): void {
+    if (this.ctx.kind === 'builtin' && builtinAllowsOperation(this.ctx.role, op)) return;
+    throw new AccessDeniedError(`access denied: ${this.describe()} may not perform ${op.replaceAll('_', ' ')}`);
+  }
+
+  private describe(): string {
+    return this.ctx.kind === 'builtin' ? `system role ${this.ctx.role}` : `user '${this.ctx.name}'`;
+  }
+
+  /** Reads one resource. */
+  async getResource(kind: string, name: string): Promise<Resource> {
+    this.checkResource(kind, 'read');
+    return sanitize(await this.auth.getResource(kind, name));
+  }
+
+  /** Lists resources. */
+  async listResources(kind: string): Promise<Resource[]> {
+    this.checkResource(kind, 'list');
+    this.checkResource(kind, 'read');
+    return (await this.auth.listResources(kind)).map(sanitize);
+  }
+
+  /** Creates a resource. */
+  async createResource(resource: Resource): Promise<Resource> {
+    this.checkResource(kindOf(resource), 'create');
+    return sanitize(await this.auth.createResource(resource, this.actor));
+  }
+
+  /** Creates or replaces a resource: needs create and update. */
+  async upsertResource(resource: Resource): Promise<Resource> {
+    this.checkResource(kindOf(resource), 'create');
+    this.checkResource(kindOf(resource), 'update');
+    return sanitize(await this.auth.upsertResource(resource, this.actor));
+  }
+
+  /** Deletes a resource. */
+  async deleteResource(kind: string, name: string): Promise<void> {
+    this.checkResource(kind, 'delete');
+    await this.auth.deleteResource(kind, name, this.actor);
+  }
+
+  /** CAs without private keys: any authenticated caller may read the public halves it needs to trust. */
+  async getCertAuthorities(type: string): Promise<CertAuthority[]> {
+    const all = (await this.auth.services.trust.listCertAuthorities(undefined, false)).map(withoutSecrets);
+    return type ? all.filter((ca) => ca.spec.type === type) : all;
+  }
+
+  /** Creates an invite or reset token (needs create on user_token, like upstream's editor role). */
+  createUserToken(req: { user: string; kind: 'invite' | 'reset'; ttlMs?: number }): Promise<UserToken> {
+    if (req.kind !== 'invite' && req.kind !== 'reset') throw new BadParameterError('token kind must be "invite" or "reset"');
+    this.checkResource('user_token', 'create');
+    return this.auth.createUserToken({ ...req, createdBy: this.actor });
+  }
+
+  /** Reads a token with its OTP secret: proxies only. */
+  getUserToken(tokenId: string): ReturnType<AuthServer['getUserToken']> {
+    this.checkOperation('user_token_read');
+    return this.auth.getUserToken(tokenId);
+  }
+
+  /** Completes an invite or reset: proxies only. */
+  changePasswordWithToken(req: { tokenId: string; password: string; otpCode?: string; remoteAddr?: string }): Promise<string> {
+    this.checkOperation('user_token_use');
+    return this.auth.changePasswordWithToken(req);
+  }
+
+  /** Password login: proxies only (users reach it through the proxy's web API). */
+  authenticateSSHUser(req: Parameters<AuthServer['authenticateSSHUser']>[0]): Promise<Certs> {
+    this.checkOperation('authenticate_user');
+    return this.auth.authenticateSSHUser(req);
+  }
+
+  /**
+   * User certificates. A user may renew their own (no longer than the current certificate allows
+   * via role TTLs); admins (system role Admin, i.e. tctl on the auth host) may issue for anyone.
+   */
+  async generateUserCerts(req: {
+    username?: string; sshPublicKey?: string; tlsPublicKey?: string; ttlMs?: number;
+    routeToDatabase?: { serviceName: string; protocol: string; username?: string; database?: string };
+  }): Promise<Certs> {
+    const target = req.username || this.ctx.name;
+    if (this.ctx.kind === 'builtin') {
+      if (!isAdminRole(this.ctx.role)) throw new AccessDeniedError(`access denied: system role ${this.ctx.role} may not issue user certificates`);
+    } else if (target !== this.ctx.name) {
+      this.ctx.checker.checkAccessToRule('user', 'impersonate');
+    }
+    const user = await this.auth.services.users.getUser(target);
+    const { username: _ignored, ...rest } = req;
+    return this.auth.generateUserCerts(user, rest);
+  }
+
+  /** Host certificates: admins only for now (agents join with tokens in a later feature). */
+  generateHostCerts(p: HostCertParams): Promise<Certs> {
+    this.checkOperation('host_certs');
+    return this.auth.generateHostCerts(p);
+  }
+
+  /** Audit search: needs list+read on "event". */
+  searchEvents(q: SearchEventsQuery): Promise<SearchEventsResult> {
+    this.checkResource('event', 'list');
+    this.checkResource('event', 'read');
+    return this.auth.audit.search(q);
+  }
+
+  /** Appends an event from a service; the service's identity is recorded with it. */
+  async emitAuditEvent(event: Record<string, unknown>): Promise<void> {
+    this.checkOperation('emit_events');
+    if (typeof event.event !== 'string' || typeof event.code !== 'string') {
+      throw new BadParameterError('audit event needs string "event" and "code" fields');
+    }
+    const { uid: _u, time: _t, cluster_name: _c, ...rest } = event;
+    await this.auth.audit.emit({ ...(rest as { event: string; code: string }), server_id: typeof rest.server_id === 'string' ? rest.server_id : this.ctx.name });
+  }
+}
+
+function kindOf(resource: Resource): string {
+  if (!resource || typeof resource.kind !== 'string') throw new BadParameterError('resource has no "kind" field');
+  return resource.kind;
+}
+
+/** Strips secrets from anything leaving the API. */
+function sanitize(r: Resource): Resource {
+  return r.kind === 'cert_authority' ? withoutSecrets(r as CertAuthority) : r;
+}

@@ -1,0 +1,63 @@
+/**
+ * @module auth/builtinRoles
+ * What each system role (the identity of a Teleport service, carried in host certificates) may do.
+ * Users are authorized by their roles' rules instead (services/rbac). Keep these lists minimal:
+ * a compromised node must not be able to read secrets or mint user certificates.
+ */
+import type { SystemRole } from '@teleport-ts/api/types/token';
+
+/** Operations that are not plain resource verbs. */
+export type SystemOperation =
+  | 'authenticate_user' // password login on behalf of a user (proxy)
+  | 'user_token_read' // read invite/reset tokens and their OTP secrets (proxy)
+  | 'user_token_use' // complete an invite or reset (proxy)
+  | 'emit_events'
+  | 'host_certs' // issue host certificates for other services
+  | 'impersonate_users'; // issue user certificates for any user (tctl auth sign)
+
+/** Permissions of a system role: resource kinds it may read, and special operations. */
+interface BuiltinPermissions {
+  readKinds: ReadonlySet<string>;
+  writeKinds: ReadonlySet<string>;
+  operations: ReadonlySet<SystemOperation>;
+}
+
+const readCommon = ['cert_authority', 'cluster_name', 'cluster_auth_preference', 'session_recording_config', 'role', 'user', 'node'];
+
+const permissions: Partial<Record<SystemRole, BuiltinPermissions | 'all'>> = {
+  Admin: 'all',
+  Auth: 'all',
+  Proxy: {
+    readKinds: new Set([...readCommon, 'token']),
+    writeKinds: new Set(['node']),
+    operations: new Set<SystemOperation>(['authenticate_user', 'user_token_read', 'user_token_use', 'emit_events']),
+  },
+  Node: {
+    readKinds: new Set(readCommon),
+    writeKinds: new Set(['node']),
+    operations: new Set<SystemOperation>(['emit_events']),
+  },
+  Db: { readKinds: new Set(readCommon), writeKinds: new Set(), operations: new Set<SystemOperation>(['emit_events']) },
+  App: { readKinds: new Set(readCommon), writeKinds: new Set(), operations: new Set<SystemOperation>(['emit_events']) },
+  Kube: { readKinds: new Set(readCommon), writeKinds: new Set(), operations: new Set<SystemOperation>(['emit_events']) },
+};
+
+/** True when `role` may perform `verb` on resources of `kind`. */
+export function builtinAllowsResource(role: string, kind: string, verb: string): boolean {
+  const p = permissions[role as SystemRole];
+  if (!p) return false;
+  if (p === 'all') return true;
+  return verb === 'read' || verb === 'list' ? p.readKinds.has(kind) : p.writeKinds.has(kind);
+}
+
+/** True when `role` may perform a special operation. */
+export function builtinAllowsOperation(role: string, op: SystemOperation): boolean {
+  const p = permissions[role as SystemRole];
+  if (!p) return false;
+  return p === 'all' || p.operations.has(op);
+}
+
+/** True for system roles that may act as the cluster administrator (tctl on the auth host). */
+export function isAdminRole(role: string): boolean {
+  return permissions[role as SystemRole] === 'all';
+}

@@ -1,0 +1,148 @@
+/**
+ * @module auth/grpcService
+ * The AuthService RPC implementation: decodes requests, builds the caller's AuthWithRoles from the
+ * TLS peer certificate, calls it, and encodes responses. Errors become ConnectErrors here (the edge)
+ * and nowhere else.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { Http2ServerRequest } from 'node:http2';
+import { createContextKey, createContextValues, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
+import { AuthService } from '@teleport-ts/api/gen/teleport/auth/v1/auth_pb';
+import { toConnectError } from '@teleport-ts/api/client/errorMapping';
+import { TeleportError, BadParameterError } from '@teleport-ts/api/errors';
+import type { Certs } from '@teleport-ts/api/client/authClient';
+import type { Resource } from '@teleport-ts/api/types/resource';
+import type { AuthServer } from './authServer.ts';
+import { Authorizer } from './authorizer.ts';
+import { AuthWithRoles } from './authWithRoles.ts';
+import type { Logger } from '../utils/logger.ts';
+import { VERSION } from '../version.ts';
+
+/** Context key carrying the TLS socket of the current call. */
+export const kPeerSocket = createContextKey<TLSSocket | undefined>(undefined, { description: 'TLS peer socket' });
+
+/** Extracts the TLS socket from a Node HTTP/2 (or HTTP/1) request for `contextValues`. */
+export function peerContextValues(req: { socket?: unknown; stream?: unknown }) {
+  const h2 = req as Partial<Http2ServerRequest>;
+  const socket = (h2.stream?.session?.socket ?? req.socket) as TLSSocket | undefined;
+  return createContextValues().set(kPeerSocket, socket);
+}
+
+function parseJSON(text: string, what: string): Resource {
+  try {
+    return JSON.parse(text) as Resource;
+  } catch {
+    throw new BadParameterError(`${what} is not valid JSON`);
+  }
+}
+
+function certsMessage(c: Certs) {
+  return {
+    username: c.username,
+    sshCert: c.sshCert,
+    tlsCert: c.tlsCert,
+    hostCasJson: c.hostCAs.map((ca) => JSON.stringify(ca)),
+    tlsCaCerts: c.tlsCACerts,
+  };
+}
+
+/** Registers the AuthService on a Connect router. */
+export function registerAuthService(router: ConnectRouter, auth: AuthServer, logger: Logger): void {
+  const authorizer = new Authorizer(auth.services, auth.keyring, auth.clock);
+
+  // Every handler runs through this: authorize, call, map errors.
+  const call = <T>(ctx: HandlerContext, fn: (api: AuthWithRoles) => Promise<T>): Promise<T> =>
+    (async () => {
+      const socket = ctx.values.get(kPeerSocket);
+      if (!socket) throw new BadParameterError('RPC received without a TLS connection');
+      const api = new AuthWithRoles(auth, await authorizer.fromSocket(socket));
+      return fn(api);
+    })().catch((err: unknown) => {
+      if (!(err instanceof TeleportError)) logger.error({ err, method: ctx.method.name }, 'unexpected error in auth API');
+      throw toConnectError(err);
+    });
+
+  router.service(AuthService, {
+    ping: (_req, ctx) =>
+      call(ctx, async (api) => ({
+        clusterName: auth.clusterName,
+        serverVersion: VERSION,
+        caPins: await auth.caPins(),
+        username: api.ctx.name,
+        roles: api.ctx.kind === 'user' ? api.ctx.identity.groups : [],
+        systemRoles: api.ctx.kind === 'builtin' ? [api.ctx.role] : [],
+        authPreferenceJson: JSON.stringify(await auth.services.clusterConfig.getAuthPreference()),
+      })),
+    getResource: (req, ctx) =>
+      call(ctx, async (api) => ({ resourceJson: JSON.stringify(await api.getResource(req.kind, req.name)) })),
+    listResources: (req, ctx) =>
+      call(ctx, async (api) => ({ resourcesJson: (await api.listResources(req.kind)).map((r) => JSON.stringify(r)) })),
+    createResource: (req, ctx) =>
+      call(ctx, async (api) => ({ resourceJson: JSON.stringify(await api.createResource(parseJSON(req.resourceJson, 'resource'))) })),
+    upsertResource: (req, ctx) =>
+      call(ctx, async (api) => ({ resourceJson: JSON.stringify(await api.upsertResource(parseJSON(req.resourceJson, 'resource'))) })),
+    deleteResource: (req, ctx) => call(ctx, async (api) => (await api.deleteResource(req.kind, req.name), {})),
+    createUserToken: (req, ctx) =>
+      call(ctx, async (api) => {
+        const token = await api.createUserToken({ user: req.user, kind: req.kind as 'invite' | 'reset', ttlMs: Number(req.ttlMs) });
+        return { tokenJson: JSON.stringify(token) };
+      }),
+    getUserToken: (req, ctx) =>
+      call(ctx, async (api) => {
+        const t = await api.getUserToken(req.tokenId);
+        return { tokenJson: JSON.stringify(t.token), otpRequired: t.otpRequired, otpSecret: t.otpSecret ?? '', otpUri: t.otpURI ?? '' };
+      }),
+    changePasswordWithToken: (req, ctx) =>
+      call(ctx, async (api) => ({
+        user: await api.changePasswordWithToken({ tokenId: req.tokenId, password: req.password, otpCode: req.otpCode, remoteAddr: req.remoteAddr }),
+      })),
+    authenticateSSHUser: (req, ctx) =>
+      call(ctx, async (api) =>
+        certsMessage(
+          await api.authenticateSSHUser({
+            user: req.user, password: req.password, otpCode: req.otpCode, sshPublicKey: req.sshPublicKey,
+            tlsPublicKey: req.tlsPublicKey, ttlMs: Number(req.ttlMs), remoteAddr: req.remoteAddr,
+          }),
+        ),
+      ),
+    generateUserCerts: (req, ctx) =>
+      call(ctx, async (api) =>
+        certsMessage(
+          await api.generateUserCerts({
+            username: req.username,
+            ...(req.sshPublicKey && { sshPublicKey: req.sshPublicKey }),
+            ...(req.tlsPublicKey && { tlsPublicKey: req.tlsPublicKey }),
+            ttlMs: Number(req.ttlMs),
+            ...(req.dbService && {
+              routeToDatabase: { serviceName: req.dbService, protocol: req.dbProtocol, username: req.dbUser, database: req.dbName },
+            }),
+          }),
+        ),
+      ),
+    generateHostCerts: (req, ctx) =>
+      call(ctx, async (api) =>
+        certsMessage(
+          await api.generateHostCerts({
+            hostId: req.hostId, nodeName: req.nodeName, role: req.role, additionalPrincipals: req.additionalPrincipals,
+            dnsNames: req.dnsNames, sshPublicKey: req.sshPublicKey, tlsPublicKey: req.tlsPublicKey, ttlMs: Number(req.ttlMs),
+          }),
+        ),
+      ),
+    getCertAuthorities: (req, ctx) =>
+      call(ctx, async (api) => ({ casJson: (await api.getCertAuthorities(req.type)).map((ca) => JSON.stringify(ca)) })),
+    searchEvents: (req, ctx) =>
+      call(ctx, async (api) => {
+        const r = await api.searchEvents({
+          from: new Date(Number(req.fromMs)),
+          to: new Date(Number(req.toMs)),
+          ...(req.eventTypes.length && { eventTypes: req.eventTypes }),
+          ...(req.limit && { limit: req.limit }),
+          order: req.order === 'desc' ? 'desc' : 'asc',
+          ...(req.startKey && { startKey: req.startKey }),
+        });
+        return { eventsJson: r.events.map((e) => JSON.stringify(e)), lastKey: r.lastKey ?? '' };
+      }),
+    emitAuditEvent: (req, ctx) =>
+      call(ctx, async (api) => (await api.emitAuditEvent(parseJSON(req.eventJson, 'event') as unknown as Record<string, unknown>), {})),
+  });
+}

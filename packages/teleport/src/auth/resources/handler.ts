@@ -1,0 +1,33 @@
+/**
+ * @module auth/resources/handler
+ * The shape of a per-kind resource handler. The generic resource RPCs (get/list/create/upsert/delete)
+ * dispatch to one handler per kind, so each kind's storage, validation and audit events live in one
+ * small file.
+ */
+import type { Resource } from '@teleport-ts/api/types/resource';
+import type { Clock } from '@teleport-ts/api/clock';
+import type { LocalServices } from '../../services/local/index.ts';
+import type { AuditLog } from '../../events/auditLog.ts';
+import type { Keyring } from '../keyring.ts';
+
+/** What handlers may use. */
+export interface HandlerDeps {
+  services: LocalServices;
+  audit: AuditLog;
+  clock: Clock;
+  keyring: Keyring;
+  clusterName: string;
+}
+
+/** The name of whoever makes a change, for audit events. */
+export type Actor = string;
+
+/** Operations for one resource kind; absent operations are refused as not supported. */
+export interface ResourceHandler {
+  kind: string;
+  get(name: string): Promise<Resource>;
+  list(): Promise<Resource[]>;
+  create?(resource: Resource, actor: Actor): Promise<Resource>;
+  upsert?(resource: Resource, actor: Actor): Promise<Resource>;
+  delete?(name: string, actor: Actor): Promise<void>;
+}
