@@ -1,0 +1,20 @@
+/**
+ * @module proxy/web/handlers/context
+ * What web API handlers share: the auth API client (the proxy's only way to reach auth), the
+ * proxy's advertised addresses, and the logger.
+ */
+import type { AuthClient } from '@teleport-ts/api/client/authClient';
+import type { Logger } from '../../../utils/logger.ts';
+
+/** Shared state of the web handlers. */
+export interface WebContext {
+  authClient: AuthClient;
+  clusterName: string;
+  /** host:port users reach the web proxy on. */
+  webPublicAddr: string;
+  /** host:port of the SSH proxy listener as clients should dial it. */
+  sshPublicAddr: string;
+  /** host:port of the reverse tunnel listener. */
+  tunnelPublicAddr: string;
+  logger: Logger;
+}

@@ -1,0 +1,69 @@
+/**
+ * @module proxy/web/http
+ * Small HTTP helpers for the web API: bounded JSON bodies, JSON and error responses, security
+ * headers. Errors are mapped to HTTP status here, at the edge, from their stable codes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BadParameterError, TeleportError, httpStatusFor, LimitExceededError } from '@teleport-ts/api/errors';
+import type { Logger } from '../../utils/logger.ts';
+
+/** Largest JSON body accepted (1 MiB). */
+const MAX_BODY = 1 << 20;
+
+/** Headers sent with every response. */
+export const SECURITY_HEADERS: Record<string, string> = {
+  'strict-transport-security': 'max-age=31536000',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+};
+
+/** Reads and parses a JSON request body. */
+export async function readJSON<T>(req: IncomingMessage): Promise<T> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.includes('application/json')) throw new BadParameterError('expected a JSON body (Content-Type: application/json)');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new LimitExceededError('request body is larger than 1 MiB');
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  } catch {
+    throw new BadParameterError('request body is not valid JSON');
+  }
+}
+
+/** Sends a JSON response. */
+export function sendJSON(res: ServerResponse, status: number, body: unknown): void {
+  const data = JSON.stringify(body);
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(data) });
+  res.end(data);
+}
+
+/** Sends an error as `{error: {code, message}}` with the status of its kind. */
+export function sendError(res: ServerResponse, err: unknown, logger: Logger): void {
+  if (!(err instanceof TeleportError)) logger.error({ err }, 'unexpected error in web API');
+  const status = httpStatusFor(err);
+  const body = err instanceof TeleportError
+    ? { error: { code: err.code, message: err.message } }
+    : { error: { code: 'internal', message: 'internal error in the proxy; see its logs' } };
+  if (!res.headersSent) sendJSON(res, status, body);
+  else res.destroy();
+}
+
+/** Sends a text or HTML page. */
+export function sendPage(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': `${contentType}; charset=utf-8`, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** The client's address as "ip:port". */
+export function remoteAddr(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return `${a.includes(':') ? `[${a}]` : a}:${req.socket.remotePort ?? 0}`;
+}

@@ -1,0 +1,80 @@
+/**
+ * @module proxy/web/webServer
+ * The proxy's HTTPS listener (default 3080): the web API and, for now, the plain invite page. Uses
+ * the configured `https_keypairs` or a self-signed certificate kept in the data dir.
+ */
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NotFoundError } from '@teleport-ts/api/errors';
+import { WebAPIPaths } from '@teleport-ts/api/webapi';
+import { Router } from './router.ts';
+import { sendError, sendJSON } from './http.ts';
+import type { WebContext } from './handlers/context.ts';
+import { pingHandler } from './handlers/ping.ts';
+import { getPasswordTokenHandler, putPasswordTokenHandler } from './handlers/passwordToken.ts';
+import { sshCertsHandler } from './handlers/sshCerts.ts';
+import { invitePageHandler, inviteScriptHandler, inviteStyleHandler } from './handlers/invitePage.ts';
+
+/** A running web listener. */
+export interface WebServer {
+  address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+/** Builds the route table. */
+export function buildRouter(ctx: WebContext): Router {
+  return new Router()
+    .add('GET', WebAPIPaths.ping, pingHandler(ctx))
+    .add('GET', `${WebAPIPaths.passwordToken}/:token`, getPasswordTokenHandler(ctx))
+    .add('PUT', WebAPIPaths.passwordToken, putPasswordTokenHandler(ctx))
+    .add('POST', WebAPIPaths.sshCerts, sshCertsHandler(ctx))
+    .add('GET', `${WebAPIPaths.invitePage}/:token`, invitePageHandler)
+    .add('GET', `${WebAPIPaths.resetPage}/:token`, invitePageHandler)
+    .add('GET', '/web/invite.js', inviteScriptHandler)
+    .add('GET', '/web/invite.css', inviteStyleHandler)
+    .add('GET', '/healthz', async (_req, res) => sendJSON(res, 200, { status: 'ok' }));
+}
+
+/** Starts the HTTPS server. */
+export async function startWebServer(opts: {
+  ctx: WebContext;
+  listenAddr: { host: string; port: number };
+  certPEM: string;
+  keyPEM: string;
+}): Promise<WebServer> {
+  const router = buildRouter(opts.ctx);
+  const logger = opts.ctx.logger;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const url = new URL(req.url ?? '/', 'https://proxy');
+      const m = router.match(req.method ?? 'GET', url.pathname);
+      if (!m) throw new NotFoundError(`no such endpoint: ${req.method} ${url.pathname}`);
+      if ('allowed' in m) {
+        res.writeHead(405, { allow: m.allowed.join(', ') }).end();
+        return;
+      }
+      await m.handler(req, res, m.params);
+    } catch (err) {
+      sendError(res, err, logger);
+    }
+  };
+  const server = https.createServer({ cert: opts.certPEM, key: opts.keyPEM, minVersion: 'TLSv1.2' }, (req, res) => void handle(req, res));
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.listenAddr.port, opts.listenAddr.host, () => resolve());
+  });
+  const a = server.address() as AddressInfo;
+  logger.info({ addr: `${a.address}:${a.port}` }, 'web proxy is listening');
+  return {
+    address: { host: a.address, port: a.port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5000).unref();
+      }),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * @module service/proxyService
+ * Starts the proxy service (first part: the HTTPS web API on 3080). The proxy reaches auth only through
+ * the API client, authenticated with its own host identity (role Proxy).
+ */
+import { readFile } from 'node:fs/promises';
+import type { Clock } from '@teleport-ts/api/clock';
+import { AuthClient } from '@teleport-ts/api/client/authClient';
+import { BadParameterError } from '@teleport-ts/api/errors';
+import { startWebServer, type WebServer } from '../proxy/web/webServer.ts';
+import { loadOrCreateSelfSigned, type KeyPairPEM } from '../proxy/selfSignedCert.ts';
+import { componentLogger, type Logger } from '../utils/logger.ts';
+import type { LocalIdentity } from './identityStore.ts';
+
+/** Settings of the proxy service. */
+export interface ProxyServiceOptions {
+  dataDir: string;
+  nodeName: string;
+  identity: LocalIdentity;
+  /** host:port of the auth service. */
+  authAddr: string;
+  webListenAddr: { host: string; port: number };
+  /** Public host:port of the web listener; defaults to nodename:<bound port>. */
+  publicAddr?: string;
+  sshPublicAddr?: string;
+  tunnelPublicAddr?: string;
+  httpsKeyPairs?: Array<{ keyFile: string; certFile: string }>;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** A running proxy service. */
+export interface RunningProxyService {
+  web: WebServer;
+  authClient: AuthClient;
+  /** host:port users should use for --proxy. */
+  publicAddr: string;
+  close(): Promise<void>;
+}
+
+async function loadKeyPair(opts: ProxyServiceOptions, names: string[]): Promise<KeyPairPEM> {
+  const pair = opts.httpsKeyPairs?.[0];
+  if (!pair) return loadOrCreateSelfSigned(opts.dataDir, names, opts.clock);
+  try {
+    return { certPEM: await readFile(pair.certFile, 'utf8'), keyPEM: await readFile(pair.keyFile, 'utf8') };
+  } catch (err) {
+    throw new BadParameterError(`cannot read proxy_service.https_keypairs: ${(err as Error).message}`);
+  }
+}
+
+/** Starts the proxy. */
+export async function startProxyService(opts: ProxyServiceOptions): Promise<RunningProxyService> {
+  const logger = componentLogger(opts.logger, 'proxy');
+  const authClient = new AuthClient({
+    addr: opts.authAddr,
+    certPEM: opts.identity.certPEM,
+    keyPEM: opts.identity.keyPEM,
+    caCerts: opts.identity.tlsCACerts,
+  });
+  const publicHost = opts.publicAddr?.replace(/:\d+$/, '') ?? opts.nodeName;
+  const keyPair = await loadKeyPair(opts, [publicHost, opts.nodeName]);
+  let publicAddr = opts.publicAddr ?? '';
+  const ctx = {
+    authClient,
+    clusterName: opts.identity.clusterName,
+    get webPublicAddr() {
+      return publicAddr;
+    },
+    sshPublicAddr: opts.sshPublicAddr ?? `${publicHost}:3023`,
+    tunnelPublicAddr: opts.tunnelPublicAddr ?? `${publicHost}:3024`,
+    logger,
+  };
+  const web = await startWebServer({ ctx, listenAddr: opts.webListenAddr, certPEM: keyPair.certPEM, keyPEM: keyPair.keyPEM });
+  if (!publicAddr) publicAddr = `${publicHost}:${web.address.port}`;
+  return {
+    web,
+    authClient,
+    publicAddr,
+    async close() {
+      await web.close();
+    },
+  };
+}
