@@ -12,7 +12,7 @@ import type { Resource } from '../types/resource.ts';
 import type { CertAuthority } from '../types/certAuthority.ts';
 import type { UserToken } from '../types/userToken.ts';
 import type { AuthPreference } from '../types/clusterConfig.ts';
-import type { AuthEventsQuery, AuthEvent } from './eventTypes.ts';
+import type { AuditEvent, SearchEventsQuery } from '../events/types.ts';
 
 /** The TLS server name every auth server certificate carries, so clients can dial by IP. */
 export const AUTH_SERVER_NAME = 'teleport.cluster.local';
@@ -236,7 +236,7 @@ export class AuthClient {
   }
 
   /** Searches the audit log. */
-  async searchEvents(q: AuthEventsQuery): Promise<{ events: AuthEvent[]; lastKey: string }> {
+  async searchEvents(q: SearchEventsQuery): Promise<{ events: AuditEvent[]; lastKey: string }> {
     const r = await this.rpc.searchEvents({
       fromMs: BigInt(q.from.getTime()),
       toMs: BigInt(q.to.getTime()),
@@ -245,7 +245,7 @@ export class AuthClient {
       order: q.order ?? 'asc',
       startKey: q.startKey ?? '',
     });
-    return { events: r.eventsJson.map((j) => JSON.parse(j) as AuthEvent), lastKey: r.lastKey };
+    return { events: r.eventsJson.map((j) => JSON.parse(j) as AuditEvent), lastKey: r.lastKey };
   }
 
   /** Appends an audit event (services only). */
