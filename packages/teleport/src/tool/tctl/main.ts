@@ -11,6 +11,7 @@ import { registerTokenCommands } from './tokens.ts';
 import { registerResourceCommands } from './resources.ts';
 import { registerAuthCommands } from './auth.ts';
 import { registerStatusCommand } from './status.ts';
+import { registerEventCommands } from './events.ts';
 
 /** Extra knobs for tests. */
 export interface TctlOptions {
@@ -41,6 +42,7 @@ export async function runTctl(argv: string[], io: CLIIO = processIO(), options: 
   registerResourceCommands(program, io, lazyConnect);
   registerAuthCommands(program, io, lazyConnect);
   registerStatusCommand(program, io, lazyConnect);
+  registerEventCommands(program, io, lazyConnect);
   program.command('version').description('Print the version.').action(() => {
     io.stdout.write(`Teleport v${VERSION} (tctl, TypeScript implementation)\n`);
   });
