@@ -17,7 +17,7 @@ import { builtinAllowsOperation, builtinAllowsResource, isAdminRole, type System
 import { canonicalKind } from './resources/index.ts';
 import type { HostCertParams } from './certs.ts';
 
-/** Authorizes and forwards calls for one caller. */
+/** Authorizes and forwards calls for one caller. Every method is async, so a denial is a rejection, never a throw. */
 export class AuthWithRoles {
   constructor(
     private readonly auth: AuthServer,
@@ -39,6 +39,16 @@ export class AuthWithRoles {
     this.ctx.checker.checkAccessToRule(k, verb);
   }
 
+  /**
+   * Throws unless the caller may read `kind`. Reads never return CA private keys, so for CAs the
+   * `readnosecrets` verb (what the editor preset grants) is enough, as upstream.
+   */
+  private checkRead(kind: string, verb: 'read' | 'list'): void {
+    const k = canonicalKind(kind);
+    if (verb === 'read' && k === 'cert_authority' && this.ctx.kind === 'user' && this.ctx.checker.canAccessRule(k, 'readnosecrets')) return;
+    this.checkResource(k, verb);
+  }
+
   /** Throws unless the caller is a service allowed to perform `op`. */
   private checkOperation(op: SystemOperation): void {
     if (this.ctx.kind === 'builtin' && builtinAllowsOperation(this.ctx.role, op)) return;
@@ -51,14 +61,14 @@ export class AuthWithRoles {
 
   /** Reads one resource. */
   async getResource(kind: string, name: string): Promise<Resource> {
-    this.checkResource(kind, 'read');
+    this.checkRead(kind, 'read');
     return sanitize(await this.auth.getResource(kind, name));
   }
 
   /** Lists resources. */
   async listResources(kind: string): Promise<Resource[]> {
-    this.checkResource(kind, 'list');
-    this.checkResource(kind, 'read');
+    this.checkRead(kind, 'list');
+    this.checkRead(kind, 'read');
     return (await this.auth.listResources(kind)).map(sanitize);
   }
 
@@ -88,26 +98,26 @@ export class AuthWithRoles {
   }
 
   /** Creates an invite or reset token (needs create on user_token, like upstream's editor role). */
-  createUserToken(req: { user: string; kind: 'invite' | 'reset'; ttlMs?: number }): Promise<UserToken> {
+  async createUserToken(req: { user: string; kind: 'invite' | 'reset'; ttlMs?: number }): Promise<UserToken> {
     if (req.kind !== 'invite' && req.kind !== 'reset') throw new BadParameterError('token kind must be "invite" or "reset"');
     this.checkResource('user_token', 'create');
     return this.auth.createUserToken({ ...req, createdBy: this.actor });
   }
 
   /** Reads a token with its OTP secret: proxies only. */
-  getUserToken(tokenId: string): ReturnType<AuthServer['getUserToken']> {
+  async getUserToken(tokenId: string): ReturnType<AuthServer['getUserToken']> {
     this.checkOperation('user_token_read');
     return this.auth.getUserToken(tokenId);
   }
 
   /** Completes an invite or reset: proxies only. */
-  changePasswordWithToken(req: { tokenId: string; password: string; otpCode?: string; remoteAddr?: string }): Promise<string> {
+  async changePasswordWithToken(req: { tokenId: string; password: string; otpCode?: string; remoteAddr?: string }): Promise<string> {
     this.checkOperation('user_token_use');
     return this.auth.changePasswordWithToken(req);
   }
 
   /** Password login: proxies only (users reach it through the proxy's web API). */
-  authenticateSSHUser(req: Parameters<AuthServer['authenticateSSHUser']>[0]): Promise<Certs> {
+  async authenticateSSHUser(req: Parameters<AuthServer['authenticateSSHUser']>[0]): Promise<Certs> {
     this.checkOperation('authenticate_user');
     return this.auth.authenticateSSHUser(req);
   }
@@ -132,13 +142,13 @@ export class AuthWithRoles {
   }
 
   /** Host certificates: admins only for now (agents join with tokens in a later feature). */
-  generateHostCerts(p: HostCertParams): Promise<Certs> {
+  async generateHostCerts(p: HostCertParams): Promise<Certs> {
     this.checkOperation('host_certs');
     return this.auth.generateHostCerts(p);
   }
 
   /** Audit search: needs list+read on "event". */
-  searchEvents(q: SearchEventsQuery): Promise<SearchEventsResult> {
+  async searchEvents(q: SearchEventsQuery): Promise<SearchEventsResult> {
     this.checkResource('event', 'list');
     this.checkResource('event', 'read');
     return this.auth.audit.search(q);

@@ -47,11 +47,12 @@ export class Authorizer {
 
   /** Authorizes a connection: the socket must have passed TLS client verification. */
   async fromSocket(socket: TLSSocket): Promise<AuthContext> {
-    if (!socket.authorized) {
-      throw new AccessDeniedError(`client certificate rejected: ${String(socket.authorizationError ?? 'none presented')}`);
-    }
     const peer = socket.getPeerCertificate(true);
-    if (!peer?.raw) throw new AccessDeniedError('no client certificate presented: log in with tsh login or use an identity file');
+    // Presence first: without a certificate Node reports a misleading UNABLE_TO_GET_ISSUER_CERT.
+    if (!peer?.raw || peer.raw.length === 0) {
+      throw new AccessDeniedError('no client certificate presented: log in with tsh login or use an identity file');
+    }
+    if (!socket.authorized) throw new AccessDeniedError(refusedCertificateMessage(socket.authorizationError));
     const issuer = peer.issuerCertificate;
     const issuerFingerprint = issuer?.fingerprint256 ?? '';
     const identity = identityFromCertificate(peer.raw);
@@ -90,4 +91,22 @@ export class Authorizer {
     const traits = identity.traits ?? user.spec.traits ?? {};
     return { kind: 'user', name: identity.username, user, roles, checker: new AccessChecker(roles, traits), identity };
   }
+}
+
+/** OpenSSL verification codes that mean "signed by a CA this cluster does not trust". */
+const UNKNOWN_CA_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_SIGNATURE_FAILURE',
+]);
+
+/** Why a presented client certificate failed verification, and what to do about it. */
+function refusedCertificateMessage(code: Error | string | null | undefined): string {
+  // Typed as Error by @types/node, but at runtime it is the OpenSSL code string.
+  const reason = code ? String(code) : 'not verified';
+  if (reason === 'CERT_HAS_EXPIRED') return `client certificate rejected: it has expired (${reason}); run 'tsh login' or issue a new identity file`;
+  if (reason === 'CERT_NOT_YET_VALID') return `client certificate rejected: it is not valid yet (${reason}); check this machine's clock`;
+  if (UNKNOWN_CA_CODES.has(reason)) {
+    return `client certificate rejected: it was not issued by this cluster's certificate authorities (${reason}); log in to this cluster again`;
+  }
+  return `client certificate rejected: it could not be verified (${reason})`;
 }

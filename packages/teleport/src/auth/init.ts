@@ -85,15 +85,7 @@ export async function initAuthState(opts: InitOptions): Promise<string> {
 
 async function ensureClusterName(opts: InitOptions): Promise<string> {
   try {
-    const existing = await opts.services.clusterConfig.getClusterName();
-    const name = existing.spec.cluster_name;
-    if (opts.clusterName && name !== opts.clusterName) {
-      throw new BadParameterError(
-        `this data directory belongs to cluster "${name}" but teleport.yaml says cluster_name "${opts.clusterName}": ` +
-          'the cluster name cannot change after first start; fix auth_service.cluster_name or use a new data_dir',
-      );
-    }
-    return name;
+    return checkClusterName((await opts.services.clusterConfig.getClusterName()).spec.cluster_name, opts.clusterName);
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
@@ -107,7 +99,19 @@ async function ensureClusterName(opts: InitOptions): Promise<string> {
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
   }
-  return (await opts.services.clusterConfig.getClusterName()).spec.cluster_name;
+  // Another auth server may have won the race to create it: its name must match ours too.
+  return checkClusterName((await opts.services.clusterConfig.getClusterName()).spec.cluster_name, opts.clusterName);
+}
+
+/** Returns the stored name, or throws when the configuration names another cluster. */
+function checkClusterName(stored: string, configured: string): string {
+  if (configured && stored !== configured) {
+    throw new BadParameterError(
+      `this data directory belongs to cluster "${stored}" but teleport.yaml says cluster_name "${configured}": ` +
+        'the cluster name cannot change after first start; fix auth_service.cluster_name or use a new data_dir',
+    );
+  }
+  return stored;
 }
 
 function newCA(layout: { type: CAType; ssh: boolean; tls: boolean }, clusterName: string, opts: InitOptions): CertAuthority {

@@ -11,7 +11,7 @@ import type { User } from '@teleport-ts/api/types/user';
 import type { LocalServices } from '../services/local/index.ts';
 import type { AuditLog } from '../events/auditLog.ts';
 import { hashPassword, verifyPassword } from './password.ts';
-import { validateTOTP } from './totp.ts';
+import { TOTP_REPLAY_WINDOW_MS, validateTOTP } from './totp.ts';
 
 /** Failed attempts that trigger a lock. */
 export const MAX_LOGIN_ATTEMPTS = 5;
@@ -101,7 +101,7 @@ export async function authenticateLocalUser(deps: LoginDeps, cred: Credentials):
       else if (devices.some((d) => validateTOTP(d.secret, code, clock.nowMs()))) {
         try {
           // A code may be used once: an observer replaying it within its window is refused.
-          await services.users.markTOTPCodeUsed(cred.user, code, clock.nowMs() + 3 * 30_000);
+          await services.users.markTOTPCodeUsed(cred.user, code, clock.nowMs() + TOTP_REPLAY_WINDOW_MS);
           secondFactorOK = true;
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;

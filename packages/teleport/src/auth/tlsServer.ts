@@ -2,7 +2,8 @@
  * @module auth/tlsServer
  * The auth service listener (default 3025): HTTP/2 over mutual TLS serving the AuthService RPCs.
  * The server certificate comes from the host CA; client certificates must chain to the user or the
- * host CA, and every call is authorized again from the verified certificate.
+ * host CA. That is enforced per call, not by dropping the handshake: every RPC is authorized from the
+ * verified certificate by Authorizer.fromSocket, which refuses unverified or missing certificates.
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -33,7 +34,14 @@ export async function startAuthTLSServer(opts: {
     contextValues: (req) => peerContextValues(req as never),
   });
   const server = http2.createSecureServer(
-    { ...mtlsServerOptions({ certPEM: opts.certPEM, keyPEM: opts.keyPEM, trustedCAs }), allowHTTP1: false },
+    {
+      // Chains are still verified in the handshake, but a failed check does not drop the connection:
+      // Node would destroy the socket without a TLS alert, and the client would only see a cancelled
+      // stream. Every RPC instead goes through Authorizer.fromSocket, which refuses unverified peers
+      // with an AccessDeniedError that says why (expired, foreign CA, none presented).
+      ...mtlsServerOptions({ certPEM: opts.certPEM, keyPEM: opts.keyPEM, trustedCAs, requireClientCert: false }),
+      allowHTTP1: false,
+    },
     handler,
   );
   const sessions = new Set<http2.ServerHttp2Session>();

@@ -15,6 +15,8 @@ export const TOTP_PERIOD_MS = 30_000;
 export const TOTP_DIGITS = 6;
 /** Steps of clock drift accepted on each side of the current one. */
 export const TOTP_WINDOW = 1;
+/** How long an accepted code must be remembered so it cannot be replayed while it is still valid. */
+export const TOTP_REPLAY_WINDOW_MS = (2 * TOTP_WINDOW + 1) * TOTP_PERIOD_MS;
 /** Bytes of randomness in a new secret (160 bits, RFC 4226's recommendation). */
 const SECRET_BYTES = 20;
 

@@ -5,13 +5,13 @@
  * consumed atomically, so a replayed request fails.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AccessDeniedError, BadParameterError, NotFoundError, isNotFound } from '@teleport-ts/api/errors';
+import { AccessDeniedError, BadParameterError, NotFoundError, isAlreadyExists, isNotFound } from '@teleport-ts/api/errors';
 import type { Clock } from '@teleport-ts/api/clock';
 import { UserTokenTTL, type UserToken } from '@teleport-ts/api/types/userToken';
 import type { LocalServices } from '../services/local/index.ts';
 import type { AuditLog } from '../events/auditLog.ts';
 import { checkPasswordStrength, hashPassword } from './password.ts';
-import { newTOTPSecret, totpURI, validateTOTP } from './totp.ts';
+import { TOTP_REPLAY_WINDOW_MS, newTOTPSecret, totpURI, validateTOTP } from './totp.ts';
 
 /** Dependencies of the token flows. */
 export interface UserTokenDeps {
@@ -99,10 +99,11 @@ export async function changePasswordWithToken(
   const token = await liveToken(deps, req.tokenId);
   checkPasswordStrength(req.password);
   let otpKey: string | undefined;
+  const otpCode = (req.otpCode ?? '').trim();
   if (await otpRequired(services)) {
     otpKey = (await services.userTokens.getUserTokenSecrets(req.tokenId)).otpKey;
-    if (!req.otpCode) throw new BadParameterError('this cluster requires a second factor: enter the 6-digit code from your authenticator app');
-    if (!validateTOTP(otpKey, req.otpCode.trim(), clock.nowMs())) {
+    if (!otpCode) throw new BadParameterError('this cluster requires a second factor: enter the 6-digit code from your authenticator app');
+    if (!validateTOTP(otpKey, otpCode, clock.nowMs())) {
       throw new AccessDeniedError('invalid OTP code: check your authenticator app\'s clock and enter the current code');
     }
   }
@@ -112,6 +113,10 @@ export async function changePasswordWithToken(
   await services.users.setPasswordHash(user, hash);
   if (otpKey) {
     await services.users.addTOTPDevice(user, { id: randomUUID(), name: 'otp', secret: otpKey, addedAt: clock.now() });
+    // The enrollment code is spent like a login code, so whoever saw it cannot log in with it too.
+    await services.users.markTOTPCodeUsed(user, otpCode, clock.nowMs() + TOTP_REPLAY_WINDOW_MS).catch((err: unknown) => {
+      if (!isAlreadyExists(err)) throw err; // already spent: exactly what we wanted
+    });
   }
   const record = await services.users.getUser(user);
   if (record.spec.status?.is_locked) {

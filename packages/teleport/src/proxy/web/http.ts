@@ -20,15 +20,24 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
 };
 
+/** A request body over the limit: answered with 413 rather than the 429 of other limits. */
+export class BodyTooLargeError extends LimitExceededError {
+  constructor() {
+    super('request body is larger than 1 MiB');
+  }
+}
+
 /** Reads and parses a JSON request body. */
 export async function readJSON<T>(req: IncomingMessage): Promise<T> {
   const type = req.headers['content-type'] ?? '';
   if (!type.includes('application/json')) throw new BadParameterError('expected a JSON body (Content-Type: application/json)');
+  // A declared length over the limit is refused before a byte of the body is read.
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) throw new BodyTooLargeError();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new LimitExceededError('request body is larger than 1 MiB');
+    if (size > MAX_BODY) throw new BodyTooLargeError();
     chunks.push(chunk);
   }
   try {
@@ -48,12 +57,23 @@ export function sendJSON(res: ServerResponse, status: number, body: unknown): vo
 /** Sends an error as `{error: {code, message}}` with the status of its kind. */
 export function sendError(res: ServerResponse, err: unknown, logger: Logger): void {
   if (!(err instanceof TeleportError)) logger.error({ err }, 'unexpected error in web API');
-  const status = httpStatusFor(err);
+  const status = err instanceof BodyTooLargeError ? 413 : httpStatusFor(err);
   const body = err instanceof TeleportError
     ? { error: { code: err.code, message: err.message } }
     : { error: { code: 'internal', message: 'internal error in the proxy; see its logs' } };
   if (!res.headersSent) sendJSON(res, status, body);
   else res.destroy();
+}
+
+/** Sends 405 with the Allow header and a JSON error naming the methods the path accepts. */
+export function sendMethodNotAllowed(res: ServerResponse, method: string, pathname: string, allowed: string[]): void {
+  const data = JSON.stringify({
+    error: { code: 'bad_parameter', message: `method ${method} is not allowed on ${pathname}: use ${allowed.join(' or ')}` },
+  });
+  res.writeHead(405, {
+    ...SECURITY_HEADERS, allow: allowed.join(', '), 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(data),
+  });
+  res.end(data);
 }
 
 /** Sends a text or HTML page. */

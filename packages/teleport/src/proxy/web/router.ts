@@ -3,6 +3,7 @@
  * A minimal method + path router with `:param` segments; enough for the web API without a framework.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BadParameterError } from '@teleport-ts/api/errors';
 
 /** A route handler. */
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void>;
@@ -33,7 +34,7 @@ export class Router {
       const ok = r.parts.every((p, i) => {
         const s = segs[i] as string;
         if (p.startsWith(':')) {
-          params[p.slice(1)] = decodeURIComponent(s);
+          params[p.slice(1)] = decodeSegment(s);
           return true;
         }
         return p === s;
@@ -43,5 +44,14 @@ export class Router {
       allowed.push(r.method);
     }
     return allowed.length ? { allowed } : undefined;
+  }
+}
+
+/** Decodes one %-escaped path segment; a malformed escape is the client's mistake (400), not a 500. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadParameterError(`malformed %-escape in the URL path segment "${segment.slice(0, 64)}"`);
   }
 }

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '@teleport-ts/api/errors';
 import { WebAPIPaths } from '@teleport-ts/api/webapi';
 import { Router } from './router.ts';
-import { sendError, sendJSON } from './http.ts';
+import { sendError, sendJSON, sendMethodNotAllowed } from './http.ts';
 import type { WebContext } from './handlers/context.ts';
 import { pingHandler } from './handlers/ping.ts';
 import { getPasswordTokenHandler, putPasswordTokenHandler } from './handlers/passwordToken.ts';
@@ -51,7 +51,7 @@ export async function startWebServer(opts: {
       const m = router.match(req.method ?? 'GET', url.pathname);
       if (!m) throw new NotFoundError(`no such endpoint: ${req.method} ${url.pathname}`);
       if ('allowed' in m) {
-        res.writeHead(405, { allow: m.allowed.join(', ') }).end();
+        sendMethodNotAllowed(res, req.method ?? '', url.pathname, m.allowed);
         return;
       }
       await m.handler(req, res, m.params);
