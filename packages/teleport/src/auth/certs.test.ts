@@ -16,7 +16,8 @@ import type { RoleOptions } from '@teleport-ts/api/types/role';
 import { newRole } from '@teleport-ts/api/types/validate/role';
 import type { Traits, User } from '@teleport-ts/api/types/user';
 import type { Certs } from '@teleport-ts/api/client/authClient';
-import { CLUSTER_LOCAL_DNS, DEFAULT_USER_CERT_TTL_MS } from './certs.ts';
+import { CLUSTER_LOCAL_DNS } from './certs.ts';
+import { CERT_TTL_MS } from '../config/defaults.ts';
 import { addUser, newTestAuthServer, newTestKeys, type TestAuth, type TestKeys } from './testAuthServer.ts';
 
 const HOUR = 3600_000;
@@ -69,7 +70,7 @@ describe('user certificates', () => {
     });
     assert.equal(ssh.keyId, 'alice');
     assert.deepEqual(ssh.principals, ['alice', 'root']);
-    assert.equal(DEFAULT_USER_CERT_TTL_MS, 12 * HOUR);
+    assert.equal(CERT_TTL_MS, 12 * HOUR);
     assert.equal(ssh.validAfter, nowS() - 60);
     assert.equal(ssh.validBefore, nowS() + 12 * 3600);
     assert.deepEqual(JSON.parse(ssh.extensions['teleport-roles'] ?? ''), { roles: ['access'] });

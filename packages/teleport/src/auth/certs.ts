@@ -15,15 +15,12 @@ import type { Role } from '@teleport-ts/api/types/role';
 import type { User } from '@teleport-ts/api/types/user';
 import type { Clock } from '@teleport-ts/api/clock';
 import { issueUserSSHCert, issueHostSSHCert } from '../ca/sshCertIssuer.ts';
+import { CERT_TTL_MS, HOST_CERT_TTL_MS } from '../config/defaults.ts';
 import { issueTLSCert } from '../ca/tlsCA.ts';
 import { AccessChecker } from '../services/rbac/accessChecker.ts';
 import type { AuditLog } from '../events/auditLog.ts';
 import type { Keyring } from './keyring.ts';
 
-/** Default user certificate TTL (12h), like upstream. */
-export const DEFAULT_USER_CERT_TTL_MS = 12 * 3600_000;
-/** Host certificates are long-lived until CA rotation. */
-export const DEFAULT_HOST_CERT_TTL_MS = 10 * 365 * 24 * 3600_000;
 /** Server name on every host TLS certificate so clients can dial servers by IP. */
 export const CLUSTER_LOCAL_DNS = 'teleport.cluster.local';
 
@@ -51,7 +48,7 @@ export async function issueUserCerts(deps: IssuerDeps, p: UserCertParams): Promi
   if (!p.sshPublicKey && !p.tlsPublicKey) throw new BadParameterError('no public key given: send an SSH and/or TLS public key to sign');
   const traits = p.user.spec.traits ?? {};
   const checker = new AccessChecker(p.roles, traits);
-  const ttlMs = checker.adjustSessionTTL(p.ttlMs && p.ttlMs > 0 ? p.ttlMs : DEFAULT_USER_CERT_TTL_MS);
+  const ttlMs = checker.adjustSessionTTL(p.ttlMs && p.ttlMs > 0 ? p.ttlMs : CERT_TTL_MS);
   let logins = checker.allowedLogins();
   // An SSH certificate with no principals is valid for every login in OpenSSH: never issue one.
   if (logins.length === 0) logins = [`-teleport-nologin-${randomUUID()}`];
@@ -128,7 +125,7 @@ export interface HostCertParams {
 /** Issues SSH and X.509 host certificates for a service. */
 export async function issueHostCerts(deps: IssuerDeps, p: HostCertParams): Promise<Certs> {
   if (!p.hostId) throw new BadParameterError('host id is required');
-  const ttlMs = p.ttlMs && p.ttlMs > 0 ? p.ttlMs : DEFAULT_HOST_CERT_TTL_MS;
+  const ttlMs = p.ttlMs && p.ttlMs > 0 ? p.ttlMs : HOST_CERT_TTL_MS;
   const fqdn = `${p.hostId}.${deps.clusterName}`;
   const out: Certs = { username: fqdn, sshCert: '', tlsCert: '', hostCAs: [], tlsCACerts: [] };
   if (p.sshPublicKey) {

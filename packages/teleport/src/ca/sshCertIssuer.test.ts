@@ -15,7 +15,8 @@ import { generateKeyPair } from '@teleport-ts/api/keys';
 import { decodeCertificate, formatCertificateLine, verifyCertificate } from '@teleport-ts/api/sshcert/certificate';
 import { decodeHostSSHIdentity, decodeUserSSHIdentity } from '@teleport-ts/api/sshcert/identity';
 import { sshPublicKeyBlob } from '@teleport-ts/api/sshcert/publicKey';
-import { DEFAULT_HOST_CERT_TTL_MS, NO_LOGIN_PREFIX, issueHostSSHCert, issueUserSSHCert, normalizeSourceAddress } from './sshCertIssuer.ts';
+import { NO_LOGIN_PREFIX, issueHostSSHCert, issueUserSSHCert, normalizeSourceAddress } from './sshCertIssuer.ts';
+import { HOST_CERT_TTL_MS } from '../config/defaults.ts';
 
 const ca = generateKeyPair('ed25519').privateKey;
 const caBlob = sshPublicKeyBlob(ca);
@@ -101,7 +102,7 @@ test('host certificate: principals, key id, extensions and default lifetime', ()
   assert.deepEqual(cert.principals, ['0a1b-uuid.example.com', '0a1b-uuid', 'db1.example.com', 'db1', 'localhost', '127.0.0.1', '::1', 'db1.internal']);
   assert.deepEqual(cert.extensions, { 'x-teleport-authority': 'example.com', 'x-teleport-role': 'Node' });
   assert.equal(cert.validAfter, T0 - 60);
-  assert.equal(cert.validBefore, T0 + DEFAULT_HOST_CERT_TTL_MS / 1000);
+  assert.equal(cert.validBefore, T0 + HOST_CERT_TTL_MS / 1000);
   assert.deepEqual(decodeHostSSHIdentity(cert).role, 'Node');
   const same = decodeCertificate(issueHostSSHCert({ ...hostOpts, nodeName: '0a1b-uuid', ttlMs: HOUR }));
   assert.deepEqual(same.principals, ['0a1b-uuid.example.com', '0a1b-uuid', 'localhost', '127.0.0.1', '::1']);

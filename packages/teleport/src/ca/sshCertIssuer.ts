@@ -14,12 +14,7 @@ import {
   EXT_PERMIT_AGENT_FORWARDING, EXT_PERMIT_PORT_FORWARDING, EXT_PERMIT_PTY, EXT_PERMIT_X11_FORWARDING,
   EXT_ROUTE_TO_CLUSTER, EXT_TELEPORT_ROLES, EXT_TELEPORT_TRAITS, OPT_SOURCE_ADDRESS,
 } from '@teleport-ts/api/sshcert/identity';
-
-/** Certificates start this far in the past so a client whose clock is slightly behind can use them. */
-export const CERT_BACKDATE_MS = 60_000;
-
-/** Host certificates live ten years unless told otherwise; rotation replaces them long before. */
-export const DEFAULT_HOST_CERT_TTL_MS = 10 * 365 * 24 * 3_600_000;
+import { CERT_BACKDATE_MS, HOST_CERT_TTL_MS } from '../config/defaults.ts';
 
 /**
  * Principal added when a user has no logins. A certificate without principals is valid for every
@@ -63,7 +58,7 @@ export interface HostSSHCertRequest {
   /** System role of the host, e.g. Node or Proxy. */
   role: string;
   extraPrincipals?: string[];
-  /** Lifetime; defaults to DEFAULT_HOST_CERT_TTL_MS (ten years). */
+  /** Lifetime; defaults to HOST_CERT_TTL_MS (ten years). */
   ttlMs?: number;
   clock: Clock;
 }
@@ -150,7 +145,7 @@ export function issueHostSSHCert(opts: HostSSHCertRequest): Buffer {
       serial: 0n,
       keyId: `${opts.hostId}.${opts.clusterName}`,
       principals: hostPrincipals(opts.hostId, opts.nodeName, opts.clusterName, opts.extraPrincipals),
-      ...validity(opts.clock, opts.ttlMs ?? DEFAULT_HOST_CERT_TTL_MS),
+      ...validity(opts.clock, opts.ttlMs ?? HOST_CERT_TTL_MS),
       criticalOptions: {},
       extensions: { [EXT_HOST_ROLE]: opts.role, [EXT_HOST_AUTHORITY]: opts.clusterName },
     },

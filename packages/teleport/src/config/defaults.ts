@@ -59,8 +59,10 @@ export const CERT_TTL_MS = 12 * HOUR;
 export const MAX_SESSION_TTL_MS = 30 * HOUR;
 /** Shortest certificate TTL anyone may request. */
 export const MIN_CERT_TTL_MS = MINUTE;
-/** SSH certificates are back-dated by this much to tolerate clock skew. */
+/** Certificates are back-dated by this much to tolerate clock skew. */
 export const CERT_BACKDATE_MS = MINUTE;
+/** Host certificates live until the CA rotates; ten years stands in for "forever". */
+export const HOST_CERT_TTL_MS = 10 * 365 * 24 * HOUR;
 
 /** Lifetime of an invite (signup) token, and its maximum. */
 export const SIGNUP_TOKEN_TTL_MS = HOUR;
