@@ -179,6 +179,7 @@ describe('user certificates', () => {
     assert.equal(e.user, 'alice');
     assert.deepEqual(e.identity, {
       user: 'alice', roles: ['access'], logins: ['alice'], expires: new Date(t.clock.nowMs() + 12 * HOUR).toISOString(),
+      route_to_cluster: t.auth.clusterName,
     });
   });
 });

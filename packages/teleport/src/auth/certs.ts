@@ -20,6 +20,7 @@ import { issueTLSCert } from '../ca/tlsCA.ts';
 import { AccessChecker } from '../services/rbac/accessChecker.ts';
 import type { AuditLog } from '../events/auditLog.ts';
 import type { Keyring } from './keyring.ts';
+import { certCreateEvent } from '../events/newEvent.ts';
 
 /** Server name on every host TLS certificate so clients can dial servers by IP. */
 export const CLUSTER_LOCAL_DNS = 'teleport.cluster.local';
@@ -101,11 +102,8 @@ export async function issueUserCerts(deps: IssuerDeps, p: UserCertParams): Promi
   out.hostCAs = [await deps.keyring.publicCA('host')];
   out.tlsCACerts = await deps.keyring.tlsCerts('host');
   await deps.audit.emit({
-    event: 'cert.create',
-    code: 'TC000I',
-    cert_type: 'user',
+    ...certCreateEvent({ identity: { user: username, roles: roleNames, logins, expires: new Date(now + ttlMs), routeToCluster: deps.clusterName } }),
     user: username,
-    identity: { user: username, roles: roleNames, logins, expires: new Date(now + ttlMs).toISOString() },
   });
   return out;
 }
@@ -159,7 +157,7 @@ export async function issueHostCerts(deps: IssuerDeps, p: HostCertParams): Promi
   }
   out.hostCAs = [await deps.keyring.publicCA('host')];
   out.tlsCACerts = await deps.keyring.tlsCerts('host');
-  await deps.audit.emit({ event: 'cert.create', code: 'TC000I', cert_type: 'host', identity: { user: fqdn, roles: [p.role] } });
+  await deps.audit.emit(certCreateEvent({ identity: { user: fqdn, roles: [p.role] }, certType: 'host' }));
   return out;
 }
 

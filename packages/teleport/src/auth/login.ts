@@ -12,6 +12,7 @@ import type { LocalServices } from '../services/local/index.ts';
 import type { AuditLog } from '../events/auditLog.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { TOTP_REPLAY_WINDOW_MS, validateTOTP } from './totp.ts';
+import { userLoginEvent } from '../events/newEvent.ts';
 
 /** Failed attempts that trigger a lock. */
 export const MAX_LOGIN_ATTEMPTS = 5;
@@ -47,15 +48,7 @@ export interface Credentials {
 export async function authenticateLocalUser(deps: LoginDeps, cred: Credentials): Promise<User> {
   const { services, clock } = deps;
   const fail = async (error: string, userFacing = INVALID_CREDENTIALS): Promise<never> => {
-    await deps.audit.emit({
-      event: 'user.login',
-      code: 'T1000W',
-      user: cred.user,
-      method: 'local',
-      success: false,
-      error,
-      ...(cred.remoteAddr && { 'addr.remote': cred.remoteAddr }),
-    });
+    await deps.audit.emit(userLoginEvent({ user: cred.user, method: 'local', success: false, error, ...(cred.remoteAddr && { remoteAddr: cred.remoteAddr }) }));
     throw new AccessDeniedError(userFacing);
   };
   if (!cred.user) throw new BadParameterError('missing user name');
@@ -112,14 +105,7 @@ export async function authenticateLocalUser(deps: LoginDeps, cred: Credentials):
   }
   if (passwordOK && secondFactorOK) {
     await services.users.deleteLoginAttempts(cred.user);
-    await deps.audit.emit({
-      event: 'user.login',
-      code: 'T1000I',
-      user: cred.user,
-      method: 'local',
-      success: true,
-      ...(cred.remoteAddr && { 'addr.remote': cred.remoteAddr }),
-    });
+    await deps.audit.emit(userLoginEvent({ user: cred.user, method: 'local', success: true, ...(cred.remoteAddr && { remoteAddr: cred.remoteAddr }) }));
     return user;
   }
   const reason = passwordOK ? secondFactorError : 'invalid password';

@@ -46,7 +46,7 @@ describe('createUserToken', () => {
     assert.equal(e.code, 'T6000I');
     assert.equal(e.name, 'alice');
     assert.equal(e.user, 'admin');
-    assert.equal(e.ttl, '3600s');
+    assert.equal(e.ttl, '1h0m0s');
     assert.doesNotMatch(JSON.stringify(e), new RegExp(id), 'the secret token id stays out of the audit log');
   });
 

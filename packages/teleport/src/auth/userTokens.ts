@@ -12,6 +12,8 @@ import type { LocalServices } from '../services/local/index.ts';
 import type { AuditLog } from '../events/auditLog.ts';
 import { checkPasswordStrength, hashPassword } from './password.ts';
 import { TOTP_REPLAY_WINDOW_MS, newTOTPSecret, totpURI, validateTOTP } from './totp.ts';
+import { resetPasswordTokenCreateEvent, userPasswordChangeEvent } from '../events/newEvent.ts';
+import { formatDuration } from '@teleport-ts/api/duration';
 
 /** Dependencies of the token flows. */
 export interface UserTokenDeps {
@@ -64,13 +66,9 @@ export async function createUserToken(
   };
   await services.userTokens.createUserToken(token);
   if (await otpRequired(services)) await services.userTokens.setUserTokenSecrets(id, { otpKey: newTOTPSecret() });
-  await deps.audit.emit({
-    event: 'reset_password_token.create',
-    code: 'T6000I',
-    name: req.user,
-    ttl: `${Math.round(ttl / 1000)}s`,
-    user: req.createdBy ?? 'system',
-  });
+  await deps.audit.emit(resetPasswordTokenCreateEvent({
+    user: req.createdBy ?? 'system', name: req.user, ttl: formatDuration(ttl), expires: new Date(now + ttl),
+  }));
   return token;
 }
 
@@ -124,12 +122,7 @@ export async function changePasswordWithToken(
     await services.users.upsertUser(record);
   }
   await services.users.deleteLoginAttempts(user);
-  await deps.audit.emit({
-    event: 'user.password_change',
-    code: 'T1005I',
-    user,
-    ...(req.remoteAddr && { 'addr.remote': req.remoteAddr }),
-  });
+  await deps.audit.emit(userPasswordChangeEvent({ user, ...(req.remoteAddr && { remoteAddr: req.remoteAddr }) }));
   return user;
 }
 

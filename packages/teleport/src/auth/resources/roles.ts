@@ -6,12 +6,13 @@
 import type { Role } from '@teleport-ts/api/types/role';
 import { BadParameterError } from '@teleport-ts/api/errors';
 import type { HandlerDeps, ResourceHandler } from './handler.ts';
+import { roleCreatedEvent, roleDeletedEvent } from '../../events/newEvent.ts';
 
 /** Handler for kind "role". */
 export function roleHandler(deps: HandlerDeps): ResourceHandler {
   const access = deps.services.access;
   const created = (name: string, actor: string) =>
-    deps.audit.emit({ event: 'role.created', code: 'T9000I', user: actor, name });
+    deps.audit.emit(roleCreatedEvent({ user: actor, name }));
   return {
     kind: 'role',
     get: (name) => access.getRole(name),
@@ -33,7 +34,7 @@ export function roleHandler(deps: HandlerDeps): ResourceHandler {
         throw new BadParameterError(`role '${name}' is still assigned to users (${list}): remove it from them first with 'tctl users update'`);
       }
       await access.deleteRole(name);
-      await deps.audit.emit({ event: 'role.deleted', code: 'T9001I', user: actor, name });
+      await deps.audit.emit(roleDeletedEvent({ user: actor, name }));
     },
   };
 }

@@ -7,6 +7,7 @@ import type { User } from '@teleport-ts/api/types/user';
 import type { Resource } from '@teleport-ts/api/types/resource';
 import { BadParameterError, NotFoundError, isNotFound } from '@teleport-ts/api/errors';
 import type { HandlerDeps, ResourceHandler } from './handler.ts';
+import { userCreateEvent, userDeleteEvent, userUpdateEvent } from '../../events/newEvent.ts';
 
 /** Checks that every role a user is given exists, so typos fail loudly. */
 async function checkRolesExist(deps: HandlerDeps, user: User): Promise<void> {
@@ -33,19 +34,19 @@ export function userHandler(deps: HandlerDeps): ResourceHandler {
       await checkRolesExist(deps, user);
       user.spec.created_by ??= { time: deps.clock.now().toISOString(), user: { name: actor } };
       const out = await users.createUser(user);
-      await deps.audit.emit({ event: 'user.create', code: 'T1002I', user: actor, name: user.metadata.name, roles: user.spec.roles });
+      await deps.audit.emit(userCreateEvent({ user: actor, name: user.metadata.name, roles: user.spec.roles }));
       return out;
     },
     async upsert(r: Resource, actor) {
       const user = r as User;
       await checkRolesExist(deps, user);
       const out = await users.upsertUser(user);
-      await deps.audit.emit({ event: 'user.update', code: 'T1003I', user: actor, name: user.metadata.name, roles: user.spec.roles });
+      await deps.audit.emit(userUpdateEvent({ user: actor, name: user.metadata.name, roles: user.spec.roles }));
       return out;
     },
     async delete(name, actor) {
       await users.deleteUser(name);
-      await deps.audit.emit({ event: 'user.delete', code: 'T1004I', user: actor, name });
+      await deps.audit.emit(userDeleteEvent({ user: actor, name }));
     },
   };
 }
