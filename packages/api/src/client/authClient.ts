@@ -78,6 +78,14 @@ export interface HostCertsRequest {
   ttlMs?: number;
 }
 
+/** A change to a watched resource. */
+export interface WatchEventResult {
+  type: 'init' | 'put' | 'delete';
+  kind: string;
+  name: string;
+  resource?: Resource;
+}
+
 /** An invite/reset token as read by the proxy. */
 export interface UserTokenInfo {
   token: UserToken;
@@ -248,6 +256,27 @@ export class AuthClient {
     return { events: r.eventsJson.map((j) => JSON.parse(j) as AuditEvent), lastKey: r.lastKey };
   }
 
+  /** Uploads part of a session recording at a byte offset; returns the stored size. */
+  async uploadRecordingChunk(req: { sessionId: string; offset: number; data: Uint8Array; final?: boolean; participants?: string[] }): Promise<number> {
+    const r = await this.rpc.uploadRecordingChunk({
+      sessionId: req.sessionId, offset: BigInt(req.offset), data: req.data, final: req.final ?? false, participants: req.participants ?? [],
+    });
+    return Number(r.size);
+  }
+
+  /** Reads part of a session recording. */
+  async getRecording(req: { sessionId: string; offset?: number; limit?: number }): Promise<{ data: Uint8Array; size: number; complete: boolean }> {
+    const r = await this.rpc.getRecording({ sessionId: req.sessionId, offset: BigInt(req.offset ?? 0), limit: req.limit ?? 0 });
+    return { data: r.data, size: Number(r.size), complete: r.complete };
+  }
+
+  /** Streams changes of resources of `kinds` (services only); the first event has type "init". */
+  async *watchEvents(kinds: string[], signal?: AbortSignal): AsyncGenerator<WatchEventResult> {
+    for await (const e of this.rpc.watchEvents({ kinds }, signal ? { signal } : {})) {
+      yield { type: e.type as WatchEventResult['type'], kind: e.kind, name: e.name, ...(e.resourceJson && { resource: JSON.parse(e.resourceJson) as Resource }) };
+    }
+  }
+
   /** Appends an audit event (services only). */
   async emitAuditEvent(event: Record<string, unknown>): Promise<void> {
     await this.rpc.emitAuditEvent({ eventJson: JSON.stringify(event) });
@@ -264,19 +293,29 @@ function certsFrom(r: { username: string; sshCert: string; tlsCert: string; host
   };
 }
 
-/** Wraps every method of a Connect client so failures surface as TeleportErrors. */
+/** Wraps every method of a Connect client so failures (of calls and of streams) surface as TeleportErrors. */
 function withErrorMapping<T extends object>(client: T, addr: string): T {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        } catch (err) {
-          throw fromConnectError(err, addr);
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result && typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+          return mapStreamErrors(result as AsyncIterable<unknown>, addr);
         }
+        return Promise.resolve(result).catch((err: unknown) => {
+          throw fromConnectError(err, addr);
+        });
       };
     },
   });
+}
+
+async function* mapStreamErrors<T>(stream: AsyncIterable<T>, addr: string): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (err) {
+    throw fromConnectError(err, addr);
+  }
 }

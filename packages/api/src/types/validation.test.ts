@@ -83,7 +83,7 @@ const errorCases: Array<{ name: string; file: string; want: string }> = [
   { name: 'missing kind', file: y('metadata: {name: a}'),
     want: 'role.yaml:1: kind is required (e.g. kind: role)' },
   { name: 'unsupported kind', file: y('kind: widget', 'metadata: {name: a}'),
-    want: 'role.yaml:1: kind: unsupported kind "widget"; supported kinds: role, user, token, cert_authority, cluster_name, cluster_auth_preference, session_recording_config, user_token' },
+    want: 'role.yaml:1: kind: unsupported kind "widget"; supported kinds: role, user, token, cert_authority, cluster_name, cluster_auth_preference, session_recording_config, user_token, node, session_tracker' },
   { name: 'document not a map', file: y('- a', '- b'),
     want: 'role.yaml:1: expected a resource (a map with kind, version, metadata and spec), got a string' },
   // user

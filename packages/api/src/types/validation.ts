@@ -15,6 +15,7 @@ import { validateClusterName } from './validate/clusterName.ts';
 import { validateAuthPreference } from './validate/authPreference.ts';
 import { validateSessionRecordingConfig } from './validate/sessionRecordingConfig.ts';
 import { validateUserToken } from './validate/userToken.ts';
+import { validateServer, validateSessionTracker } from './validate/server.ts';
 
 export { newRole, RoleVersions } from './validate/role.ts';
 export { newUser } from './validate/user.ts';
@@ -39,6 +40,8 @@ export const ResourceValidators: Readonly<Record<string, KindValidator>> = {
   cluster_auth_preference: validateAuthPreference,
   session_recording_config: validateSessionRecordingConfig,
   user_token: validateUserToken,
+  node: validateServer,
+  session_tracker: validateSessionTracker,
 };
 
 /** Validates one resource document and fills defaults; throws BadParameterError on the first problem. */

@@ -14,6 +14,7 @@ import { isIP } from 'node:net';
 import { validateResource } from '@teleport-ts/api/types/validation';
 import type { LocalServices } from '../services/local/index.ts';
 import type { AuditLog } from '../events/auditLog.ts';
+import type { RecordingStore } from '../events/recordingStore.ts';
 import type { Logger } from '../utils/logger.ts';
 import { Keyring } from './keyring.ts';
 import { issueHostCerts, issueUserCerts, type HostCertParams } from './certs.ts';
@@ -31,6 +32,8 @@ export interface AuthServerOptions {
   clusterName: string;
   /** host:port users should open for invites; resolved lazily because proxies start later. */
   proxyPublicAddr: () => string;
+  /** Where uploaded session recordings are kept. */
+  recordings: RecordingStore;
 }
 
 /** The auth service's core. */
@@ -42,6 +45,7 @@ export class AuthServer {
   readonly clusterName: string;
   readonly keyring: Keyring;
   readonly resources: ResourceRegistry;
+  readonly recordings: RecordingStore;
   private readonly proxyPublicAddr: () => string;
 
   constructor(opts: AuthServerOptions) {
@@ -51,6 +55,7 @@ export class AuthServer {
     this.logger = opts.logger;
     this.clusterName = opts.clusterName;
     this.proxyPublicAddr = opts.proxyPublicAddr;
+    this.recordings = opts.recordings;
     this.keyring = new Keyring(opts.services, opts.clusterName);
     this.resources = new ResourceRegistry({
       services: opts.services, audit: opts.audit, clock: opts.clock, keyring: this.keyring, clusterName: opts.clusterName,

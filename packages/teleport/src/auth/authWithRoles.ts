@@ -4,7 +4,8 @@
  * checked (system-role permissions for services, role rules for users), and only then reaches
  * AuthServer. Nothing else in the RPC path makes access decisions.
  */
-import { AccessDeniedError, BadParameterError } from '@teleport-ts/api/errors';
+import { AccessDeniedError, BadParameterError, NotFoundError } from '@teleport-ts/api/errors';
+import type { SessionTracker } from '@teleport-ts/api/types/sessionTracker';
 import type { Certs } from '@teleport-ts/api/client/authClient';
 import type { Resource } from '@teleport-ts/api/types/resource';
 import type { CertAuthority } from '@teleport-ts/api/types/certAuthority';
@@ -16,6 +17,7 @@ import type { AuthContext } from './authorizer.ts';
 import { builtinAllowsOperation, builtinAllowsResource, isAdminRole, type SystemOperation } from './builtinRoles.ts';
 import { canonicalKind } from './resources/index.ts';
 import type { HostCertParams } from './certs.ts';
+import { watchResources, type ResourceEvent } from './watch.ts';
 
 /** Authorizes and forwards calls for one caller. Every method is async, so a denial is a rejection, never a throw. */
 export class AuthWithRoles {
@@ -59,22 +61,44 @@ export class AuthWithRoles {
     return this.ctx.kind === 'builtin' ? `system role ${this.ctx.role}` : `user '${this.ctx.name}'`;
   }
 
-  /** Reads one resource. */
-  async getResource(kind: string, name: string): Promise<Resource> {
-    this.checkRead(kind, 'read');
-    return sanitize(await this.auth.getResource(kind, name));
+  /** The per-resource visibility check for users, for kinds that have one (nodes, sessions). */
+  private userVisibility(kind: string): ((r: Resource) => boolean | Promise<boolean>) | undefined {
+    if (this.ctx.kind !== 'user') return undefined;
+    const visibleTo = this.auth.resources.handler(kind).visibleTo;
+    const user = this.ctx;
+    return visibleTo && ((r: Resource) => visibleTo(r, user));
   }
 
-  /** Lists resources. */
+  /** Reads one resource. */
+  async getResource(kind: string, name: string): Promise<Resource> {
+    const visible = this.userVisibility(kind);
+    if (!visible) {
+      this.checkRead(kind, 'read');
+      return sanitize(await this.auth.getResource(kind, name));
+    }
+    const r = await this.auth.getResource(kind, name);
+    // Same answer as for a missing resource, so names of hidden ones do not leak.
+    if (!(await visible(r))) throw new NotFoundError(`${canonicalKind(kind)} '${name}' not found`);
+    return r;
+  }
+
+  /** Lists resources; users see only the nodes and sessions their roles give them access to. */
   async listResources(kind: string): Promise<Resource[]> {
-    this.checkRead(kind, 'list');
-    this.checkRead(kind, 'read');
-    return (await this.auth.listResources(kind)).map(sanitize);
+    const visible = this.userVisibility(kind);
+    if (!visible) {
+      this.checkRead(kind, 'list');
+      this.checkRead(kind, 'read');
+      return (await this.auth.listResources(kind)).map(sanitize);
+    }
+    const all = await this.auth.listResources(kind);
+    const keep = await Promise.all(all.map(visible));
+    return all.filter((_, i) => keep[i]);
   }
 
   /** Creates a resource. */
   async createResource(resource: Resource): Promise<Resource> {
     this.checkResource(kindOf(resource), 'create');
+    this.checkOwnership(resource);
     return sanitize(await this.auth.createResource(resource, this.actor));
   }
 
@@ -82,13 +106,40 @@ export class AuthWithRoles {
   async upsertResource(resource: Resource): Promise<Resource> {
     this.checkResource(kindOf(resource), 'create');
     this.checkResource(kindOf(resource), 'update');
+    this.checkOwnership(resource);
     return sanitize(await this.auth.upsertResource(resource, this.actor));
   }
 
   /** Deletes a resource. */
   async deleteResource(kind: string, name: string): Promise<void> {
     this.checkResource(kind, 'delete');
+    const k = canonicalKind(kind);
+    if (this.isAgent() && (k === 'node' || k === 'session_tracker')) {
+      this.checkOwnership(await this.auth.getResource(k, name));
+    }
     await this.auth.deleteResource(kind, name, this.actor);
+  }
+
+  /** True for services other than admin/auth: they may only touch their own presence records. */
+  private isAgent(): boolean {
+    return this.ctx.kind === 'builtin' && !isAdminRole(this.ctx.role);
+  }
+
+  /** Host UUID of the calling service ("<uuid>.<cluster>" -> "<uuid>"). */
+  private hostId(): string {
+    const i = this.ctx.name.indexOf('.');
+    return i < 0 ? this.ctx.name : this.ctx.name.slice(0, i);
+  }
+
+  /** An agent may write only its own node record and the sessions it runs. */
+  private checkOwnership(resource: Resource): void {
+    if (!this.isAgent()) return;
+    const owner = resource.kind === 'node' ? resource.metadata.name
+      : resource.kind === 'session_tracker' ? (resource as SessionTracker).spec?.target_id
+      : undefined;
+    if (owner !== undefined && owner !== this.hostId()) {
+      throw new AccessDeniedError(`access denied: ${this.describe()} host ${this.hostId()} may not write ${resource.kind} records of host ${owner}`);
+    }
   }
 
   /** CAs without private keys: any authenticated caller may read the public halves it needs to trust. */
@@ -152,6 +203,42 @@ export class AuthWithRoles {
     this.checkResource('event', 'list');
     this.checkResource('event', 'read');
     return this.auth.audit.search(q);
+  }
+
+  /** Stores part of a session recording (nodes and proxies). */
+  async uploadRecordingChunk(req: { sessionId: string; offset: number; data: Uint8Array; final: boolean; participants: string[] }): Promise<number> {
+    this.checkOperation('upload_recordings');
+    const size = await this.auth.recordings.append(req.sessionId, req.offset, req.data);
+    if (req.offset === 0 || req.final) {
+      await this.auth.recordings.setMeta({ sessionId: req.sessionId, participants: req.participants, complete: req.final });
+    }
+    return size;
+  }
+
+  /**
+   * Reads part of a recording: services with full access, and users whose roles allow reading the
+   * session (the access preset allows it only to the session's participants).
+   */
+  async getRecording(req: { sessionId: string; offset: number; limit: number }): Promise<{ data: Uint8Array; size: number; complete: boolean }> {
+    const meta = await this.auth.recordings.getMeta(req.sessionId).catch(() => ({ participants: [] as string[], complete: false }));
+    if (this.ctx.kind === 'builtin') {
+      if (!isAdminRole(this.ctx.role)) throw new AccessDeniedError(`access denied: system role ${this.ctx.role} may not read recordings`);
+    } else {
+      this.ctx.checker.checkAccessToRule('session', 'read', {
+        session: { participants: meta.participants },
+        user: { metadata: { name: this.ctx.name } },
+      });
+    }
+    const limit = Math.min(Math.max(req.limit || 1 << 20, 1), 4 << 20);
+    const r = await this.auth.recordings.read(req.sessionId, req.offset, limit);
+    return { ...r, complete: meta.complete };
+  }
+
+  /** Streams changes of kinds the caller may read (services only). */
+  watchEvents(kinds: string[], signal: AbortSignal): AsyncGenerator<ResourceEvent> {
+    this.checkOperation('watch');
+    for (const k of kinds) this.checkResource(k, 'read');
+    return watchResources(this.auth.services.backend, kinds.map(canonicalKind), signal);
   }
 
   /** Appends an event from a service; the service's identity is recorded with it. */

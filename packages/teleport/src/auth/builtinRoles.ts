@@ -13,7 +13,9 @@ export type SystemOperation =
   | 'user_token_use' // complete an invite or reset (proxy)
   | 'emit_events'
   | 'host_certs' // issue host certificates for other services
-  | 'impersonate_users'; // issue user certificates for any user (tctl auth sign)
+  | 'impersonate_users' // issue user certificates for any user (tctl auth sign)
+  | 'upload_recordings' // ship session recordings (nodes, proxies in proxy recording mode)
+  | 'watch'; // stream changes of the kinds the role may read
 
 /** Permissions of a system role: resource kinds it may read, and special operations. */
 interface BuiltinPermissions {
@@ -22,20 +24,21 @@ interface BuiltinPermissions {
   operations: ReadonlySet<SystemOperation>;
 }
 
-const readCommon = ['cert_authority', 'cluster_name', 'cluster_auth_preference', 'session_recording_config', 'role', 'user', 'node'];
+const readCommon = ['cert_authority', 'cluster_name', 'cluster_auth_preference', 'session_recording_config', 'role', 'user', 'node', 'session_tracker'];
 
 const permissions: Partial<Record<SystemRole, BuiltinPermissions | 'all'>> = {
   Admin: 'all',
   Auth: 'all',
   Proxy: {
     readKinds: new Set([...readCommon, 'token']),
-    writeKinds: new Set(['node']),
-    operations: new Set<SystemOperation>(['authenticate_user', 'user_token_read', 'user_token_use', 'emit_events']),
+    // In proxy recording mode the proxy runs the session, so it tracks it.
+    writeKinds: new Set(['node', 'session_tracker']),
+    operations: new Set<SystemOperation>(['authenticate_user', 'user_token_read', 'user_token_use', 'emit_events', 'upload_recordings', 'watch']),
   },
   Node: {
     readKinds: new Set(readCommon),
-    writeKinds: new Set(['node']),
-    operations: new Set<SystemOperation>(['emit_events']),
+    writeKinds: new Set(['node', 'session_tracker']),
+    operations: new Set<SystemOperation>(['emit_events', 'upload_recordings', 'watch']),
   },
   Db: { readKinds: new Set(readCommon), writeKinds: new Set(), operations: new Set<SystemOperation>(['emit_events']) },
   App: { readKinds: new Set(readCommon), writeKinds: new Set(), operations: new Set<SystemOperation>(['emit_events']) },

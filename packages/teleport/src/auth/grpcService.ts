@@ -17,6 +17,7 @@ import { Authorizer } from './authorizer.ts';
 import { AuthWithRoles } from './authWithRoles.ts';
 import type { Logger } from '../utils/logger.ts';
 import { VERSION } from '../version.ts';
+import type { ResourceEvent } from './watch.ts';
 
 /** Context key carrying the TLS socket of the current call. */
 export const kPeerSocket = createContextKey<TLSSocket | undefined>(undefined, { description: 'TLS peer socket' });
@@ -50,14 +51,15 @@ function certsMessage(c: Certs) {
 export function registerAuthService(router: ConnectRouter, auth: AuthServer, logger: Logger): void {
   const authorizer = new Authorizer(auth.services, auth.keyring, auth.clock);
 
-  // Every handler runs through this: authorize, call, map errors.
+  const authorize = async (ctx: HandlerContext): Promise<AuthWithRoles> => {
+    const socket = ctx.values.get(kPeerSocket);
+    if (!socket) throw new BadParameterError('RPC received without a TLS connection');
+    return new AuthWithRoles(auth, await authorizer.fromSocket(socket));
+  };
+
+  // Every unary handler runs through this: authorize, call, map errors.
   const call = <T>(ctx: HandlerContext, fn: (api: AuthWithRoles) => Promise<T>): Promise<T> =>
-    (async () => {
-      const socket = ctx.values.get(kPeerSocket);
-      if (!socket) throw new BadParameterError('RPC received without a TLS connection');
-      const api = new AuthWithRoles(auth, await authorizer.fromSocket(socket));
-      return fn(api);
-    })().catch((err: unknown) => {
+    (async () => fn(await authorize(ctx)))().catch((err: unknown) => {
       if (!(err instanceof TeleportError)) logger.error({ err, method: ctx.method.name }, 'unexpected error in auth API');
       throw toConnectError(err);
     });
@@ -142,6 +144,31 @@ export function registerAuthService(router: ConnectRouter, auth: AuthServer, log
         });
         return { eventsJson: r.events.map((e) => JSON.stringify(e)), lastKey: r.lastKey ?? '' };
       }),
+    uploadRecordingChunk: (req, ctx) =>
+      call(ctx, async (api) => ({
+        size: BigInt(await api.uploadRecordingChunk({
+          sessionId: req.sessionId, offset: Number(req.offset), data: req.data, final: req.final, participants: req.participants,
+        })),
+      })),
+    getRecording: (req, ctx) =>
+      call(ctx, async (api) => {
+        const r = await api.getRecording({ sessionId: req.sessionId, offset: Number(req.offset), limit: req.limit });
+        return { data: r.data, size: BigInt(r.size), complete: r.complete };
+      }),
+    async *watchEvents(req, ctx) {
+      let stream: AsyncGenerator<ResourceEvent>;
+      try {
+        const api = await authorize(ctx);
+        stream = api.watchEvents(req.kinds, ctx.signal);
+        for await (const e of stream) {
+          yield { type: e.type, kind: e.kind, name: e.name, resourceJson: e.resource ? JSON.stringify(e.resource) : '' };
+        }
+      } catch (err) {
+        if (ctx.signal.aborted) return;
+        if (!(err instanceof TeleportError)) logger.error({ err }, 'watch stream failed');
+        throw toConnectError(err);
+      }
+    },
     emitAuditEvent: (req, ctx) =>
       call(ctx, async (api) => (await api.emitAuditEvent(parseJSON(req.eventJson, 'event') as unknown as Record<string, unknown>), {})),
   });

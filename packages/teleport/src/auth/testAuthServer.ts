@@ -20,6 +20,7 @@ import { Authorizer, type BuiltinContext, type UserContext } from './authorizer.
 import { AuthWithRoles } from './authWithRoles.ts';
 import { initAuthState } from './init.ts';
 import { hashPassword } from './password.ts';
+import { MemoryRecordingStore } from '../events/memoryRecordingStore.ts';
 
 /** The cluster name test servers use unless told otherwise. */
 export const TEST_CLUSTER = 'example.com';
@@ -62,6 +63,7 @@ export async function newTestAuthServer(opts: TestAuthOptions = {}): Promise<Tes
   const audit = new MemoryAuditLog({ clusterName, clock });
   const auth = new AuthServer({
     services, audit, clock, logger: silentLogger, clusterName, proxyPublicAddr: () => opts.proxyPublicAddr ?? TEST_PROXY_ADDR,
+    recordings: new MemoryRecordingStore(),
   });
   return { auth, clock, audit, services, backend };
 }

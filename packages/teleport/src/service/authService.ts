@@ -12,6 +12,7 @@ import type { Backend } from '../backend/backend.ts';
 import { MemoryBackend } from '../backend/memory.ts';
 import { openSQLiteBackend } from '../backend/sqlite.ts';
 import { FileAuditLog } from '../events/fileLog.ts';
+import { FileRecordingStore } from '../events/fileRecordingStore.ts';
 import { LocalServices } from '../services/local/index.ts';
 import { AuthServer } from '../auth/authServer.ts';
 import { initAuthState } from '../auth/init.ts';
@@ -86,7 +87,8 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<Runnin
     clock: opts.clock,
     logger: componentLogger(opts.logger, 'audit'),
   });
-  const auth = new AuthServer({ services, audit, clock: opts.clock, logger, clusterName, proxyPublicAddr: opts.proxyPublicAddr });
+  const recordings = await FileRecordingStore.open(path.join(opts.dataDir, 'log', 'records'));
+  const auth = new AuthServer({ services, audit, recordings, clock: opts.clock, logger, clusterName, proxyPublicAddr: opts.proxyPublicAddr });
   const idOpts = { hostId: opts.hostId, nodeName: opts.nodeName, algorithm: algorithms.tls };
   const identity = await issueLocalIdentity(auth, { ...idOpts, role: 'Auth', dnsNames: opts.publicAddrs ?? [] });
   await saveIdentity(opts.dataDir, 'auth', identity);
@@ -102,6 +104,7 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<Runnin
     dialAddr: `${host.includes(':') ? `[${host}]` : host}:${server.address.port}`,
     async close() {
       await server.close();
+      await recordings.close();
       await audit.close();
       await backend.close();
     },

@@ -9,6 +9,7 @@ import type { Clock } from '@teleport-ts/api/clock';
 import type { LocalServices } from '../../services/local/index.ts';
 import type { AuditLog } from '../../events/auditLog.ts';
 import type { Keyring } from '../keyring.ts';
+import type { AccessChecker } from '../../services/rbac/accessChecker.ts';
 
 /** What handlers may use. */
 export interface HandlerDeps {
@@ -30,4 +31,9 @@ export interface ResourceHandler {
   create?(resource: Resource, actor: Actor): Promise<Resource>;
   upsert?(resource: Resource, actor: Actor): Promise<Resource>;
   delete?(name: string, actor: Actor): Promise<void>;
+  /**
+   * For kinds users reach through RBAC on the resource itself (nodes, sessions) rather than through
+   * rules: whether this user may see this resource. Absent means rules alone decide.
+   */
+  visibleTo?(resource: Resource, user: { name: string; checker: AccessChecker }): boolean | Promise<boolean>;
 }

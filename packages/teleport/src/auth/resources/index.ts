@@ -8,6 +8,7 @@ import { userHandler } from './users.ts';
 import { roleHandler } from './roles.ts';
 import { tokenHandler } from './tokens.ts';
 import { userTokenHandler } from './userTokens.ts';
+import { nodeHandler, sessionTrackerHandler } from './presence.ts';
 import { authPreferenceHandler, certAuthorityHandler, clusterNameHandler, recordingConfigHandler } from './clusterSettings.ts';
 
 export type { HandlerDeps, ResourceHandler } from './handler.ts';
@@ -16,7 +17,8 @@ export type { HandlerDeps, ResourceHandler } from './handler.ts';
 const ALIASES: Record<string, string> = {
   users: 'user', roles: 'role', tokens: 'token', cert_authorities: 'cert_authority', cas: 'cert_authority', ca: 'cert_authority',
   cap: 'cluster_auth_preference', auth_preference: 'cluster_auth_preference', user_tokens: 'user_token',
-  recording_config: 'session_recording_config',
+  recording_config: 'session_recording_config', nodes: 'node', servers: 'node', sessions: 'session_tracker',
+  session_trackers: 'session_tracker',
 };
 
 /** Normalizes a kind name or alias. */
@@ -32,7 +34,8 @@ export class ResourceRegistry {
   constructor(deps: HandlerDeps) {
     for (const h of [
       userHandler(deps), roleHandler(deps), tokenHandler(deps), userTokenHandler(deps), clusterNameHandler(deps),
-      authPreferenceHandler(deps), recordingConfigHandler(deps), certAuthorityHandler(deps),
+      authPreferenceHandler(deps), recordingConfigHandler(deps), certAuthorityHandler(deps), nodeHandler(deps),
+      sessionTrackerHandler(deps),
     ]) {
       this.handlers.set(h.kind, h);
     }

@@ -10,6 +10,7 @@ import { ProvisioningService } from './provisioning.ts';
 import { TrustService } from './trust.ts';
 import { UserTokensService } from './userTokens.ts';
 import { UsersService } from './users.ts';
+import { PresenceService } from './presence.ts';
 
 export { AccessService } from './access.ts';
 export { ClusterConfigService, defaultAuthPreference, defaultSessionRecordingConfig } from './clusterConfig.ts';
@@ -18,6 +19,7 @@ export { TrustService } from './trust.ts';
 export { UserTokensService, userTokenGoneMessage } from './userTokens.ts';
 export type { UserTokenSecrets } from './userTokens.ts';
 export { UsersService } from './users.ts';
+export { PresenceService, NODES_PREFIX, SESSION_TRACKERS_PREFIX } from './presence.ts';
 export type { LoginAttempt, MFADevice, TOTPDevice } from './users.ts';
 
 /** Every local service, sharing one backend. */
@@ -34,10 +36,13 @@ export class LocalServices {
   readonly trust: TrustService;
   /** Cluster name, auth preference, session recording config. */
   readonly clusterConfig: ClusterConfigService;
+  /** Nodes and live sessions (records with a TTL). */
+  readonly presence: PresenceService;
 
   constructor(readonly backend: Backend) {
     this.users = new UsersService(backend);
     this.userTokens = new UserTokensService(backend);
+    this.presence = new PresenceService(backend);
     this.access = new AccessService(backend);
     this.provisioning = new ProvisioningService(backend);
     this.trust = new TrustService(backend);

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file teleport/auth/v1/auth.proto.
  */
 export const file_teleport_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("Cht0ZWxlcG9ydC9hdXRoL3YxL2F1dGgucHJvdG8SEHRlbGVwb3J0LmF1dGgudjEiDQoLUGluZ1JlcXVlc3QiogEKDFBpbmdSZXNwb25zZRIUCgxjbHVzdGVyX25hbWUYASABKAkSFgoOc2VydmVyX3ZlcnNpb24YAiABKAkSDwoHY2FfcGlucxgDIAMoCRIQCgh1c2VybmFtZRgEIAEoCRINCgVyb2xlcxgFIAMoCRIUCgxzeXN0ZW1fcm9sZXMYBiADKAkSHAoUYXV0aF9wcmVmZXJlbmNlX2pzb24YByABKAkiRgoSR2V0UmVzb3VyY2VSZXF1ZXN0EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgx3aXRoX3NlY3JldHMYAyABKAgiLAoTR2V0UmVzb3VyY2VSZXNwb25zZRIVCg1yZXNvdXJjZV9qc29uGAEgASgJIjoKFExpc3RSZXNvdXJjZXNSZXF1ZXN0EgwKBGtpbmQYASABKAkSFAoMd2l0aF9zZWNyZXRzGAIgASgIIi8KFUxpc3RSZXNvdXJjZXNSZXNwb25zZRIWCg5yZXNvdXJjZXNfanNvbhgBIAMoCSIuChVDcmVhdGVSZXNvdXJjZVJlcXVlc3QSFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIvChZDcmVhdGVSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiLgoVVXBzZXJ0UmVzb3VyY2VSZXF1ZXN0EhUKDXJlc291cmNlX2pzb24YASABKAkiLwoWVXBzZXJ0UmVzb3VyY2VSZXNwb25zZRIVCg1yZXNvdXJjZV9qc29uGAEgASgJIjMKFURlbGV0ZVJlc291cmNlUmVxdWVzdBIMCgRraW5kGAEgASgJEgwKBG5hbWUYAiABKAkiGAoWRGVsZXRlUmVzb3VyY2VSZXNwb25zZSJEChZDcmVhdGVVc2VyVG9rZW5SZXF1ZXN0EgwKBHVzZXIYASABKAkSDAoEa2luZBgCIAEoCRIOCgZ0dGxfbXMYAyABKAMiLQoXQ3JlYXRlVXNlclRva2VuUmVzcG9uc2USEgoKdG9rZW5fanNvbhgBIAEoCSInChNHZXRVc2VyVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJImUKFEdldFVzZXJUb2tlblJlc3BvbnNlEhIKCnRva2VuX2pzb24YASABKAkSEgoKb3RwX3NlY3JldBgCIAEoCRIPCgdvdHBfdXJpGAMgASgJEhQKDG90cF9yZXF1aXJlZBgEIAEoCCJrCh5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIb3RwX2NvZGUYAyABKAkSEwoLcmVtb3RlX2FkZHIYBCABKAkiLwofQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXNwb25zZRIMCgR1c2VyGAEgASgJIqMBChpBdXRoZW50aWNhdGVTU0hVc2VyUmVxdWVzdBIMCgR1c2VyGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhAKCG90cF9jb2RlGAMgASgJEhYKDnNzaF9wdWJsaWNfa2V5GAQgASgJEhYKDnRsc19wdWJsaWNfa2V5GAUgASgJEg4KBnR0bF9tcxgGIAEoAxITCgtyZW1vdGVfYWRkchgHIAEoCSJyCg1DZXJ0c1Jlc3BvbnNlEhAKCHVzZXJuYW1lGAEgASgJEhAKCHNzaF9jZXJ0GAIgASgJEhAKCHRsc19jZXJ0GAMgASgJEhUKDWhvc3RfY2FzX2pzb24YBCADKAkSFAoMdGxzX2NhX2NlcnRzGAUgAygJItEBChhHZW5lcmF0ZVVzZXJDZXJ0c1JlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSFgoOc3NoX3B1YmxpY19rZXkYAiABKAkSFgoOdGxzX3B1YmxpY19rZXkYAyABKAkSDgoGdHRsX21zGAQgASgDEhgKEHJvdXRlX3RvX2NsdXN0ZXIYBSABKAkSEgoKZGJfc2VydmljZRgGIAEoCRITCgtkYl9wcm90b2NvbBgHIAEoCRIPCgdkYl91c2VyGAggASgJEg8KB2RiX25hbWUYCSABKAkivgEKGEdlbmVyYXRlSG9zdENlcnRzUmVxdWVzdBIPCgdob3N0X2lkGAEgASgJEhEKCW5vZGVfbmFtZRgCIAEoCRIMCgRyb2xlGAMgASgJEh0KFWFkZGl0aW9uYWxfcHJpbmNpcGFscxgEIAMoCRIRCglkbnNfbmFtZXMYBSADKAkSFgoOc3NoX3B1YmxpY19rZXkYBiABKAkSFgoOdGxzX3B1YmxpY19rZXkYByABKAkSDgoGdHRsX21zGAggASgDIikKGUdldENlcnRBdXRob3JpdGllc1JlcXVlc3QSDAoEdHlwZRgBIAEoCSIuChpHZXRDZXJ0QXV0aG9yaXRpZXNSZXNwb25zZRIQCghjYXNfanNvbhgBIAMoCSJ7ChNTZWFyY2hFdmVudHNSZXF1ZXN0Eg8KB2Zyb21fbXMYASABKAMSDQoFdG9fbXMYAiABKAMSEwoLZXZlbnRfdHlwZXMYAyADKAkSDQoFbGltaXQYBCABKAUSDQoFb3JkZXIYBSABKAkSEQoJc3RhcnRfa2V5GAYgASgJIj0KFFNlYXJjaEV2ZW50c1Jlc3BvbnNlEhMKC2V2ZW50c19qc29uGAEgAygJEhAKCGxhc3Rfa2V5GAIgASgJIisKFUVtaXRBdWRpdEV2ZW50UmVxdWVzdBISCgpldmVudF9qc29uGAEgASgJIhgKFkVtaXRBdWRpdEV2ZW50UmVzcG9uc2Uy5wsKC0F1dGhTZXJ2aWNlEkUKBFBpbmcSHS50ZWxlcG9ydC5hdXRoLnYxLlBpbmdSZXF1ZXN0Gh4udGVsZXBvcnQuYXV0aC52MS5QaW5nUmVzcG9uc2USWgoLR2V0UmVzb3VyY2USJC50ZWxlcG9ydC5hdXRoLnYxLkdldFJlc291cmNlUmVxdWVzdBolLnRlbGVwb3J0LmF1dGgudjEuR2V0UmVzb3VyY2VSZXNwb25zZRJgCg1MaXN0UmVzb3VyY2VzEiYudGVsZXBvcnQuYXV0aC52MS5MaXN0UmVzb3VyY2VzUmVxdWVzdBonLnRlbGVwb3J0LmF1dGgudjEuTGlzdFJlc291cmNlc1Jlc3BvbnNlEmMKDkNyZWF0ZVJlc291cmNlEicudGVsZXBvcnQuYXV0aC52MS5DcmVhdGVSZXNvdXJjZVJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVJlc291cmNlUmVzcG9uc2USYwoOVXBzZXJ0UmVzb3VyY2USJy50ZWxlcG9ydC5hdXRoLnYxLlVwc2VydFJlc291cmNlUmVxdWVzdBooLnRlbGVwb3J0LmF1dGgudjEuVXBzZXJ0UmVzb3VyY2VSZXNwb25zZRJjCg5EZWxldGVSZXNvdXJjZRInLnRlbGVwb3J0LmF1dGgudjEuRGVsZXRlUmVzb3VyY2VSZXF1ZXN0GigudGVsZXBvcnQuYXV0aC52MS5EZWxldGVSZXNvdXJjZVJlc3BvbnNlEmYKD0NyZWF0ZVVzZXJUb2tlbhIoLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlVXNlclRva2VuUmVxdWVzdBopLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlVXNlclRva2VuUmVzcG9uc2USXQoMR2V0VXNlclRva2VuEiUudGVsZXBvcnQuYXV0aC52MS5HZXRVc2VyVG9rZW5SZXF1ZXN0GiYudGVsZXBvcnQuYXV0aC52MS5HZXRVc2VyVG9rZW5SZXNwb25zZRJ+ChdDaGFuZ2VQYXNzd29yZFdpdGhUb2tlbhIwLnRlbGVwb3J0LmF1dGgudjEuQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXF1ZXN0GjEudGVsZXBvcnQuYXV0aC52MS5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlc3BvbnNlEmQKE0F1dGhlbnRpY2F0ZVNTSFVzZXISLC50ZWxlcG9ydC5hdXRoLnYxLkF1dGhlbnRpY2F0ZVNTSFVzZXJSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEmAKEUdlbmVyYXRlVXNlckNlcnRzEioudGVsZXBvcnQuYXV0aC52MS5HZW5lcmF0ZVVzZXJDZXJ0c1JlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USYAoRR2VuZXJhdGVIb3N0Q2VydHMSKi50ZWxlcG9ydC5hdXRoLnYxLkdlbmVyYXRlSG9zdENlcnRzUmVxdWVzdBofLnRlbGVwb3J0LmF1dGgudjEuQ2VydHNSZXNwb25zZRJvChJHZXRDZXJ0QXV0aG9yaXRpZXMSKy50ZWxlcG9ydC5hdXRoLnYxLkdldENlcnRBdXRob3JpdGllc1JlcXVlc3QaLC50ZWxlcG9ydC5hdXRoLnYxLkdldENlcnRBdXRob3JpdGllc1Jlc3BvbnNlEl0KDFNlYXJjaEV2ZW50cxIlLnRlbGVwb3J0LmF1dGgudjEuU2VhcmNoRXZlbnRzUmVxdWVzdBomLnRlbGVwb3J0LmF1dGgudjEuU2VhcmNoRXZlbnRzUmVzcG9uc2USYwoORW1pdEF1ZGl0RXZlbnQSJy50ZWxlcG9ydC5hdXRoLnYxLkVtaXRBdWRpdEV2ZW50UmVxdWVzdBooLnRlbGVwb3J0LmF1dGgudjEuRW1pdEF1ZGl0RXZlbnRSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Cht0ZWxlcG9ydC9hdXRoL3YxL2F1dGgucHJvdG8SEHRlbGVwb3J0LmF1dGgudjEiDQoLUGluZ1JlcXVlc3QiogEKDFBpbmdSZXNwb25zZRIUCgxjbHVzdGVyX25hbWUYASABKAkSFgoOc2VydmVyX3ZlcnNpb24YAiABKAkSDwoHY2FfcGlucxgDIAMoCRIQCgh1c2VybmFtZRgEIAEoCRINCgVyb2xlcxgFIAMoCRIUCgxzeXN0ZW1fcm9sZXMYBiADKAkSHAoUYXV0aF9wcmVmZXJlbmNlX2pzb24YByABKAkiRgoSR2V0UmVzb3VyY2VSZXF1ZXN0EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgx3aXRoX3NlY3JldHMYAyABKAgiLAoTR2V0UmVzb3VyY2VSZXNwb25zZRIVCg1yZXNvdXJjZV9qc29uGAEgASgJIjoKFExpc3RSZXNvdXJjZXNSZXF1ZXN0EgwKBGtpbmQYASABKAkSFAoMd2l0aF9zZWNyZXRzGAIgASgIIi8KFUxpc3RSZXNvdXJjZXNSZXNwb25zZRIWCg5yZXNvdXJjZXNfanNvbhgBIAMoCSIuChVDcmVhdGVSZXNvdXJjZVJlcXVlc3QSFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIvChZDcmVhdGVSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiLgoVVXBzZXJ0UmVzb3VyY2VSZXF1ZXN0EhUKDXJlc291cmNlX2pzb24YASABKAkiLwoWVXBzZXJ0UmVzb3VyY2VSZXNwb25zZRIVCg1yZXNvdXJjZV9qc29uGAEgASgJIjMKFURlbGV0ZVJlc291cmNlUmVxdWVzdBIMCgRraW5kGAEgASgJEgwKBG5hbWUYAiABKAkiGAoWRGVsZXRlUmVzb3VyY2VSZXNwb25zZSJEChZDcmVhdGVVc2VyVG9rZW5SZXF1ZXN0EgwKBHVzZXIYASABKAkSDAoEa2luZBgCIAEoCRIOCgZ0dGxfbXMYAyABKAMiLQoXQ3JlYXRlVXNlclRva2VuUmVzcG9uc2USEgoKdG9rZW5fanNvbhgBIAEoCSInChNHZXRVc2VyVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJImUKFEdldFVzZXJUb2tlblJlc3BvbnNlEhIKCnRva2VuX2pzb24YASABKAkSEgoKb3RwX3NlY3JldBgCIAEoCRIPCgdvdHBfdXJpGAMgASgJEhQKDG90cF9yZXF1aXJlZBgEIAEoCCJrCh5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIb3RwX2NvZGUYAyABKAkSEwoLcmVtb3RlX2FkZHIYBCABKAkiLwofQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXNwb25zZRIMCgR1c2VyGAEgASgJIqMBChpBdXRoZW50aWNhdGVTU0hVc2VyUmVxdWVzdBIMCgR1c2VyGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhAKCG90cF9jb2RlGAMgASgJEhYKDnNzaF9wdWJsaWNfa2V5GAQgASgJEhYKDnRsc19wdWJsaWNfa2V5GAUgASgJEg4KBnR0bF9tcxgGIAEoAxITCgtyZW1vdGVfYWRkchgHIAEoCSJyCg1DZXJ0c1Jlc3BvbnNlEhAKCHVzZXJuYW1lGAEgASgJEhAKCHNzaF9jZXJ0GAIgASgJEhAKCHRsc19jZXJ0GAMgASgJEhUKDWhvc3RfY2FzX2pzb24YBCADKAkSFAoMdGxzX2NhX2NlcnRzGAUgAygJItEBChhHZW5lcmF0ZVVzZXJDZXJ0c1JlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSFgoOc3NoX3B1YmxpY19rZXkYAiABKAkSFgoOdGxzX3B1YmxpY19rZXkYAyABKAkSDgoGdHRsX21zGAQgASgDEhgKEHJvdXRlX3RvX2NsdXN0ZXIYBSABKAkSEgoKZGJfc2VydmljZRgGIAEoCRITCgtkYl9wcm90b2NvbBgHIAEoCRIPCgdkYl91c2VyGAggASgJEg8KB2RiX25hbWUYCSABKAkivgEKGEdlbmVyYXRlSG9zdENlcnRzUmVxdWVzdBIPCgdob3N0X2lkGAEgASgJEhEKCW5vZGVfbmFtZRgCIAEoCRIMCgRyb2xlGAMgASgJEh0KFWFkZGl0aW9uYWxfcHJpbmNpcGFscxgEIAMoCRIRCglkbnNfbmFtZXMYBSADKAkSFgoOc3NoX3B1YmxpY19rZXkYBiABKAkSFgoOdGxzX3B1YmxpY19rZXkYByABKAkSDgoGdHRsX21zGAggASgDIikKGUdldENlcnRBdXRob3JpdGllc1JlcXVlc3QSDAoEdHlwZRgBIAEoCSIuChpHZXRDZXJ0QXV0aG9yaXRpZXNSZXNwb25zZRIQCghjYXNfanNvbhgBIAMoCSJ7ChNTZWFyY2hFdmVudHNSZXF1ZXN0Eg8KB2Zyb21fbXMYASABKAMSDQoFdG9fbXMYAiABKAMSEwoLZXZlbnRfdHlwZXMYAyADKAkSDQoFbGltaXQYBCABKAUSDQoFb3JkZXIYBSABKAkSEQoJc3RhcnRfa2V5GAYgASgJIj0KFFNlYXJjaEV2ZW50c1Jlc3BvbnNlEhMKC2V2ZW50c19qc29uGAEgAygJEhAKCGxhc3Rfa2V5GAIgASgJIisKFUVtaXRBdWRpdEV2ZW50UmVxdWVzdBISCgpldmVudF9qc29uGAEgASgJIhgKFkVtaXRBdWRpdEV2ZW50UmVzcG9uc2UidAobVXBsb2FkUmVjb3JkaW5nQ2h1bmtSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDgoGb2Zmc2V0GAIgASgDEgwKBGRhdGEYAyABKAwSDQoFZmluYWwYBCABKAgSFAoMcGFydGljaXBhbnRzGAUgAygJIiwKHFVwbG9hZFJlY29yZGluZ0NodW5rUmVzcG9uc2USDAoEc2l6ZRgBIAEoAyJIChNHZXRSZWNvcmRpbmdSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDgoGb2Zmc2V0GAIgASgDEg0KBWxpbWl0GAMgASgFIkQKFEdldFJlY29yZGluZ1Jlc3BvbnNlEgwKBGRhdGEYASABKAwSDAoEc2l6ZRgCIAEoAxIQCghjb21wbGV0ZRgDIAEoCCIjChJXYXRjaEV2ZW50c1JlcXVlc3QSDQoFa2luZHMYASADKAkiTQoKV2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEgwKBGtpbmQYAiABKAkSDAoEbmFtZRgDIAEoCRIVCg1yZXNvdXJjZV9qc29uGAQgASgJMpIOCgtBdXRoU2VydmljZRJFCgRQaW5nEh0udGVsZXBvcnQuYXV0aC52MS5QaW5nUmVxdWVzdBoeLnRlbGVwb3J0LmF1dGgudjEuUGluZ1Jlc3BvbnNlEloKC0dldFJlc291cmNlEiQudGVsZXBvcnQuYXV0aC52MS5HZXRSZXNvdXJjZVJlcXVlc3QaJS50ZWxlcG9ydC5hdXRoLnYxLkdldFJlc291cmNlUmVzcG9uc2USYAoNTGlzdFJlc291cmNlcxImLnRlbGVwb3J0LmF1dGgudjEuTGlzdFJlc291cmNlc1JlcXVlc3QaJy50ZWxlcG9ydC5hdXRoLnYxLkxpc3RSZXNvdXJjZXNSZXNwb25zZRJjCg5DcmVhdGVSZXNvdXJjZRInLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlUmVzb3VyY2VSZXF1ZXN0GigudGVsZXBvcnQuYXV0aC52MS5DcmVhdGVSZXNvdXJjZVJlc3BvbnNlEmMKDlVwc2VydFJlc291cmNlEicudGVsZXBvcnQuYXV0aC52MS5VcHNlcnRSZXNvdXJjZVJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLlVwc2VydFJlc291cmNlUmVzcG9uc2USYwoORGVsZXRlUmVzb3VyY2USJy50ZWxlcG9ydC5hdXRoLnYxLkRlbGV0ZVJlc291cmNlUmVxdWVzdBooLnRlbGVwb3J0LmF1dGgudjEuRGVsZXRlUmVzb3VyY2VSZXNwb25zZRJmCg9DcmVhdGVVc2VyVG9rZW4SKC50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVVzZXJUb2tlblJlcXVlc3QaKS50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVVzZXJUb2tlblJlc3BvbnNlEl0KDEdldFVzZXJUb2tlbhIlLnRlbGVwb3J0LmF1dGgudjEuR2V0VXNlclRva2VuUmVxdWVzdBomLnRlbGVwb3J0LmF1dGgudjEuR2V0VXNlclRva2VuUmVzcG9uc2USfgoXQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW4SMC50ZWxlcG9ydC5hdXRoLnYxLkNoYW5nZVBhc3N3b3JkV2l0aFRva2VuUmVxdWVzdBoxLnRlbGVwb3J0LmF1dGgudjEuQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXNwb25zZRJkChNBdXRoZW50aWNhdGVTU0hVc2VyEiwudGVsZXBvcnQuYXV0aC52MS5BdXRoZW50aWNhdGVTU0hVc2VyUmVxdWVzdBofLnRlbGVwb3J0LmF1dGgudjEuQ2VydHNSZXNwb25zZRJgChFHZW5lcmF0ZVVzZXJDZXJ0cxIqLnRlbGVwb3J0LmF1dGgudjEuR2VuZXJhdGVVc2VyQ2VydHNSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEmAKEUdlbmVyYXRlSG9zdENlcnRzEioudGVsZXBvcnQuYXV0aC52MS5HZW5lcmF0ZUhvc3RDZXJ0c1JlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USbwoSR2V0Q2VydEF1dGhvcml0aWVzEisudGVsZXBvcnQuYXV0aC52MS5HZXRDZXJ0QXV0aG9yaXRpZXNSZXF1ZXN0GiwudGVsZXBvcnQuYXV0aC52MS5HZXRDZXJ0QXV0aG9yaXRpZXNSZXNwb25zZRJdCgxTZWFyY2hFdmVudHMSJS50ZWxlcG9ydC5hdXRoLnYxLlNlYXJjaEV2ZW50c1JlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLlNlYXJjaEV2ZW50c1Jlc3BvbnNlEmMKDkVtaXRBdWRpdEV2ZW50EicudGVsZXBvcnQuYXV0aC52MS5FbWl0QXVkaXRFdmVudFJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkVtaXRBdWRpdEV2ZW50UmVzcG9uc2USdQoUVXBsb2FkUmVjb3JkaW5nQ2h1bmsSLS50ZWxlcG9ydC5hdXRoLnYxLlVwbG9hZFJlY29yZGluZ0NodW5rUmVxdWVzdBouLnRlbGVwb3J0LmF1dGgudjEuVXBsb2FkUmVjb3JkaW5nQ2h1bmtSZXNwb25zZRJdCgxHZXRSZWNvcmRpbmcSJS50ZWxlcG9ydC5hdXRoLnYxLkdldFJlY29yZGluZ1JlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLkdldFJlY29yZGluZ1Jlc3BvbnNlElMKC1dhdGNoRXZlbnRzEiQudGVsZXBvcnQuYXV0aC52MS5XYXRjaEV2ZW50c1JlcXVlc3QaHC50ZWxlcG9ydC5hdXRoLnYxLldhdGNoRXZlbnQwAWIGcHJvdG8z");
 
 /**
  * @generated from message teleport.auth.v1.PingRequest
@@ -769,6 +769,177 @@ export const EmitAuditEventResponseSchema: GenMessage<EmitAuditEventResponse> = 
   messageDesc(file_teleport_auth_v1_auth, 27);
 
 /**
+ * @generated from message teleport.auth.v1.UploadRecordingChunkRequest
+ */
+export type UploadRecordingChunkRequest = Message<"teleport.auth.v1.UploadRecordingChunkRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * Byte offset of data within the recording.
+   *
+   * @generated from field: int64 offset = 2;
+   */
+  offset: bigint;
+
+  /**
+   * @generated from field: bytes data = 3;
+   */
+  data: Uint8Array;
+
+  /**
+   * Set on the last chunk.
+   *
+   * @generated from field: bool final = 4;
+   */
+  final: boolean;
+
+  /**
+   * Teleport users who took part (for access checks on playback).
+   *
+   * @generated from field: repeated string participants = 5;
+   */
+  participants: string[];
+};
+
+/**
+ * Describes the message teleport.auth.v1.UploadRecordingChunkRequest.
+ * Use `create(UploadRecordingChunkRequestSchema)` to create a new message.
+ */
+export const UploadRecordingChunkRequestSchema: GenMessage<UploadRecordingChunkRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 28);
+
+/**
+ * @generated from message teleport.auth.v1.UploadRecordingChunkResponse
+ */
+export type UploadRecordingChunkResponse = Message<"teleport.auth.v1.UploadRecordingChunkResponse"> & {
+  /**
+   * Size of the stored recording after this chunk.
+   *
+   * @generated from field: int64 size = 1;
+   */
+  size: bigint;
+};
+
+/**
+ * Describes the message teleport.auth.v1.UploadRecordingChunkResponse.
+ * Use `create(UploadRecordingChunkResponseSchema)` to create a new message.
+ */
+export const UploadRecordingChunkResponseSchema: GenMessage<UploadRecordingChunkResponse> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 29);
+
+/**
+ * @generated from message teleport.auth.v1.GetRecordingRequest
+ */
+export type GetRecordingRequest = Message<"teleport.auth.v1.GetRecordingRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: int64 offset = 2;
+   */
+  offset: bigint;
+
+  /**
+   * @generated from field: int32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message teleport.auth.v1.GetRecordingRequest.
+ * Use `create(GetRecordingRequestSchema)` to create a new message.
+ */
+export const GetRecordingRequestSchema: GenMessage<GetRecordingRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 30);
+
+/**
+ * @generated from message teleport.auth.v1.GetRecordingResponse
+ */
+export type GetRecordingResponse = Message<"teleport.auth.v1.GetRecordingResponse"> & {
+  /**
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+
+  /**
+   * @generated from field: int64 size = 2;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: bool complete = 3;
+   */
+  complete: boolean;
+};
+
+/**
+ * Describes the message teleport.auth.v1.GetRecordingResponse.
+ * Use `create(GetRecordingResponseSchema)` to create a new message.
+ */
+export const GetRecordingResponseSchema: GenMessage<GetRecordingResponse> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 31);
+
+/**
+ * @generated from message teleport.auth.v1.WatchEventsRequest
+ */
+export type WatchEventsRequest = Message<"teleport.auth.v1.WatchEventsRequest"> & {
+  /**
+   * Resource kinds to watch, e.g. role, user, cert_authority, node, session_tracker.
+   *
+   * @generated from field: repeated string kinds = 1;
+   */
+  kinds: string[];
+};
+
+/**
+ * Describes the message teleport.auth.v1.WatchEventsRequest.
+ * Use `create(WatchEventsRequestSchema)` to create a new message.
+ */
+export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 32);
+
+/**
+ * @generated from message teleport.auth.v1.WatchEvent
+ */
+export type WatchEvent = Message<"teleport.auth.v1.WatchEvent"> & {
+  /**
+   * "init", "put" or "delete".
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * JSON of the resource for "put" (never with private keys).
+   *
+   * @generated from field: string resource_json = 4;
+   */
+  resourceJson: string;
+};
+
+/**
+ * Describes the message teleport.auth.v1.WatchEvent.
+ * Use `create(WatchEventSchema)` to create a new message.
+ */
+export const WatchEventSchema: GenMessage<WatchEvent> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 33);
+
+/**
  * AuthService is the only way other services and tools reach cluster state.
  *
  * @generated from service teleport.auth.v1.AuthService
@@ -923,6 +1094,37 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof EmitAuditEventRequestSchema;
     output: typeof EmitAuditEventResponseSchema;
+  },
+  /**
+   * UploadRecordingChunk appends part of a session recording at a byte offset (idempotent).
+   *
+   * @generated from rpc teleport.auth.v1.AuthService.UploadRecordingChunk
+   */
+  uploadRecordingChunk: {
+    methodKind: "unary";
+    input: typeof UploadRecordingChunkRequestSchema;
+    output: typeof UploadRecordingChunkResponseSchema;
+  },
+  /**
+   * GetRecording reads part of a session recording.
+   *
+   * @generated from rpc teleport.auth.v1.AuthService.GetRecording
+   */
+  getRecording: {
+    methodKind: "unary";
+    input: typeof GetRecordingRequestSchema;
+    output: typeof GetRecordingResponseSchema;
+  },
+  /**
+   * WatchEvents streams changes to resources of the given kinds: first an "init" event once
+   * nothing later can be missed, then "put"/"delete" events in commit order.
+   *
+   * @generated from rpc teleport.auth.v1.AuthService.WatchEvents
+   */
+  watchEvents: {
+    methodKind: "server_streaming";
+    input: typeof WatchEventsRequestSchema;
+    output: typeof WatchEventSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_teleport_auth_v1_auth, 0);
