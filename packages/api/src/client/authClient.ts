@@ -6,7 +6,10 @@
  */
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { AuthService } from '../gen/teleport/auth/v1/auth_pb.ts';
+import { lazyDuplex } from './lazyDuplex.ts';
 import { fromConnectError } from './errorMapping.ts';
 import type { Resource } from '../types/resource.ts';
 import type { CertAuthority } from '../types/certAuthority.ts';
@@ -31,6 +34,11 @@ export interface AuthClientConfig {
   serverName?: string;
   /** Per-call timeout; default 30 s. */
   timeoutMs?: number;
+  /**
+   * Reach auth through something other than a direct TCP connection (e.g. the proxy's auth tunnel).
+   * TLS with the client certificate still runs end to end inside the returned stream.
+   */
+  dial?: () => Promise<Duplex>;
 }
 
 /** Result of Ping. */
@@ -102,14 +110,19 @@ export class AuthClient {
 
   constructor(config: AuthClientConfig) {
     this.addr = config.addr;
+    const tlsOptions = {
+      cert: config.certPEM,
+      key: config.keyPEM,
+      ca: config.caCerts,
+      servername: config.serverName ?? AUTH_SERVER_NAME,
+      minVersion: 'TLSv1.2' as const,
+    };
+    const dial = config.dial;
     const transport = createGrpcTransport({
       baseUrl: `https://${config.addr}`,
       nodeOptions: {
-        cert: config.certPEM,
-        key: config.keyPEM,
-        ca: config.caCerts,
-        servername: config.serverName ?? AUTH_SERVER_NAME,
-        minVersion: 'TLSv1.2',
+        ...tlsOptions,
+        ...(dial && { createConnection: () => tls.connect({ ...tlsOptions, socket: lazyDuplex(dial), ALPNProtocols: ['h2'] }) }),
       },
       defaultTimeoutMs: config.timeoutMs ?? 30_000,
       idleConnectionTimeoutMs: 60_000,

@@ -10,6 +10,7 @@ import { BadParameterError } from '@teleport-ts/api/errors';
 import { startWebServer, type WebServer } from '../proxy/web/webServer.ts';
 import { loadOrCreateSelfSigned, type KeyPairPEM } from '../proxy/selfSignedCert.ts';
 import { componentLogger, type Logger } from '../utils/logger.ts';
+import { parseHostPort } from '../config/netAddr.ts';
 import type { LocalIdentity } from './identityStore.ts';
 
 /** Settings of the proxy service. */
@@ -70,7 +71,10 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
     tunnelPublicAddr: opts.tunnelPublicAddr ?? `${publicHost}:3024`,
     logger,
   };
-  const web = await startWebServer({ ctx, listenAddr: opts.webListenAddr, certPEM: keyPair.certPEM, keyPEM: keyPair.keyPEM });
+  const web = await startWebServer({
+    ctx, listenAddr: opts.webListenAddr, certPEM: keyPair.certPEM, keyPEM: keyPair.keyPEM,
+    authAddr: parseHostPort(opts.authAddr, { defaultPort: 3025 }),
+  });
   if (!publicAddr) publicAddr = `${publicHost}:${web.address.port}`;
   return {
     web,

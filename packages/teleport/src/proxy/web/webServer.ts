@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '@teleport-ts/api/errors';
 import { WebAPIPaths } from '@teleport-ts/api/webapi';
+import type { Duplex } from 'node:stream';
 import { Router } from './router.ts';
+import { handleAuthTunnelUpgrade } from './authTunnel.ts';
 import { sendError, sendJSON, sendMethodNotAllowed } from './http.ts';
 import type { WebContext } from './handlers/context.ts';
 import { pingHandler } from './handlers/ping.ts';
@@ -42,6 +44,8 @@ export async function startWebServer(opts: {
   listenAddr: { host: string; port: number };
   certPEM: string;
   keyPEM: string;
+  /** Where the auth tunnel leads; absent disables it. */
+  authAddr?: { host: string; port: number };
 }): Promise<WebServer> {
   const router = buildRouter(opts.ctx);
   const logger = opts.ctx.logger;
@@ -60,6 +64,10 @@ export async function startWebServer(opts: {
     }
   };
   const server = https.createServer({ cert: opts.certPEM, key: opts.keyPEM, minVersion: 'TLSv1.2' }, (req, res) => void handle(req, res));
+  if (opts.authAddr) {
+    const authAddr = opts.authAddr;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleAuthTunnelUpgrade(req, socket, head, { authAddr, logger }));
+  }
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
