@@ -35,7 +35,7 @@ export default tseslint.config(
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: serverDirs.flatMap((d) => [`../../${d}/*`, `../${d}/*`, `../../../${d}/*`]),
+        patterns: [{ group: [...serverDirs.flatMap((d) => [`../../${d}/*`, `../${d}/*`, `../../../${d}/*`]), '@teleport-ts/teleport/*'],
           message: 'client code (tsh, client/) must not import server code; use @teleport-ts/api or client/ (see docs/architecture.md).' }],
       }],
     },

@@ -55,7 +55,7 @@ export interface PasswordTokenResponse {
 /** PUT /v1/webapi/users/password/token. */
 export interface ChangePasswordWithTokenRequest {
   token: string;
-  /** base64 of the UTF-8 password (upstream sends []byte). Plain strings are accepted too. */
+  /** base64 of the UTF-8 password (upstream sends []byte, which JSON-encodes as base64); required. */
   password: string;
   second_factor_token?: string;
 }

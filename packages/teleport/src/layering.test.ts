@@ -21,6 +21,7 @@ const cases: Array<{ file: string; code: string; forbidden: boolean }> = [
   { file: 'packages/teleport/src/client/x.ts', code: "import { AuthServer } from '../auth/authServer.ts';\nexport const x = AuthServer;\n", forbidden: true },
   { file: 'packages/teleport/src/client/x.ts', code: "import { Keyring } from '../auth/keyring.ts';\nexport const x = Keyring;\n", forbidden: true },
   { file: 'packages/teleport/src/tool/tsh/x.ts', code: "import { MemoryBackend } from '../../backend/memory.ts';\nexport const x = MemoryBackend;\n", forbidden: true },
+  { file: 'packages/teleport/src/tool/tsh/x.ts', code: "import { x } from '@teleport-ts/teleport/auth/authServer';\nexport const y = x;\n", forbidden: true },
   { file: 'packages/teleport/src/tool/tsh/x.ts', code: "import { KeyStore } from '../../client/keyStore.ts';\nexport const x = KeyStore;\n", forbidden: false },
   { file: 'packages/teleport/src/tool/tsh/x.test.ts', code: "import { MemoryBackend } from '../../backend/memory.ts';\nexport const x = MemoryBackend;\n", forbidden: false },
   { file: 'packages/teleport/src/auth/x.ts', code: "import { MemoryBackend } from '../backend/memory.ts';\nexport const x = MemoryBackend;\n", forbidden: false },

@@ -79,7 +79,7 @@ const OPS: Op[] = [
     run: (api, _t, _c, name) => api.deleteResource('role', name),
   },
   {
-    name: 'get join token', expect: [A, A, D, D, A, D],
+    name: 'get join token', expect: [A, D, D, D, A, D],
     prepare: async (t, c) => (await t.services.provisioning.createToken(newProvisionToken(`tok-get-${c.toLowerCase()}`, ['Node']))).metadata.name,
     run: (api, _t, _c, name) => api.getResource('token', name),
   },

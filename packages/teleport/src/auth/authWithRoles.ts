@@ -34,6 +34,8 @@ export class AuthWithRoles {
   /** Throws unless the caller may use `verb` on `kind`. */
   checkResource(kind: string, verb: string): void {
     const k = canonicalKind(kind);
+    // Unknown kinds get "unsupported kind" rather than an access denial that hides the typo.
+    if (!['event', 'session', 'user_token'].includes(k)) this.auth.resources.handler(k);
     if (this.ctx.kind === 'builtin') {
       if (builtinAllowsResource(this.ctx.role, k, verb)) return;
       throw new AccessDeniedError(`access denied: system role ${this.ctx.role} may not ${verb} ${k}`);

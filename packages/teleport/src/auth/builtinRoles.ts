@@ -30,7 +30,7 @@ const permissions: Partial<Record<SystemRole, BuiltinPermissions | 'all'>> = {
   Admin: 'all',
   Auth: 'all',
   Proxy: {
-    readKinds: new Set([...readCommon, 'token']),
+    readKinds: new Set(readCommon),
     // In proxy recording mode the proxy runs the session, so it tracks it.
     writeKinds: new Set(['node', 'session_tracker']),
     operations: new Set<SystemOperation>(['authenticate_user', 'user_token_read', 'user_token_use', 'emit_events', 'upload_recordings', 'watch']),

@@ -51,6 +51,7 @@ export function defaultServiceConfig(): ServiceConfig {
       signatureAlgorithmSuite: 'balanced-v1',
       clientIdleTimeoutMs: CLIENT_IDLE_TIMEOUT_MS,
       disconnectExpiredCert: false,
+      fileSettings: {},
     },
     proxy: {
       enabled: true,
@@ -104,8 +105,8 @@ export function applyFileConfig(cfg: ServiceConfig, fc: FileConfig): ServiceConf
     if (a.public_addr) out.auth.publicAddrs = a.public_addr;
     if (a.cluster_name) out.auth.clusterName = a.cluster_name;
     const n = a.authentication;
-    if (n?.type) out.auth.authentication.type = n.type;
-    if (n?.second_factor) out.auth.authentication.secondFactor = n.second_factor;
+    if (n?.type) out.auth.authentication.type = out.auth.fileSettings.authType = n.type;
+    if (n?.second_factor) out.auth.authentication.secondFactor = out.auth.fileSettings.secondFactor = n.second_factor;
     if (n?.connector_name) out.auth.authentication.connectorName = n.connector_name;
     if (n?.local_auth !== undefined) out.auth.authentication.localAuth = n.local_auth;
     if (n?.webauthn) {
@@ -115,7 +116,7 @@ export function applyFileConfig(cfg: ServiceConfig, fc: FileConfig): ServiceConf
         attestationDeniedCAs: n.webauthn.attestation_denied_cas ?? [],
       };
     }
-    if (a.session_recording) out.auth.sessionRecording = a.session_recording;
+    if (a.session_recording) out.auth.sessionRecording = out.auth.fileSettings.sessionRecording = a.session_recording;
     if (a.proxy_listener_mode) out.auth.proxyListenerMode = a.proxy_listener_mode;
     if (a.signature_algorithm_suite) out.auth.signatureAlgorithmSuite = a.signature_algorithm_suite;
     if (a.client_idle_timeout !== undefined) out.auth.clientIdleTimeoutMs = a.client_idle_timeout;

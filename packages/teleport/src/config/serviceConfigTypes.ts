@@ -51,6 +51,12 @@ export interface AuthServiceConfig {
   signatureAlgorithmSuite: SignatureAlgorithmSuite;
   clientIdleTimeoutMs: number;
   disconnectExpiredCert: boolean;
+  /**
+   * Cluster settings teleport.yaml sets explicitly. Only these are written to the cluster's
+   * resources at start (like upstream), so a `tctl create -f` change to a setting the file leaves
+   * alone survives restarts.
+   */
+  fileSettings: { authType?: AuthType; secondFactor?: SecondFactor; sessionRecording?: SessionRecordingMode };
 }
 
 /** A TLS key pair for the proxy's web listener. */

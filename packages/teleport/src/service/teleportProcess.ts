@@ -72,9 +72,10 @@ export async function startTeleport(cfg: ServiceConfig, opts: { clock?: Clock; l
         clusterName: cfg.auth.clusterName,
         listenAddr: parseHostPort(cfg.auth.listenAddr, { defaultPort: 3025 }),
         storage: cfg.storage,
-        secondFactor: cfg.auth.authentication.secondFactor,
-        authType: cfg.auth.authentication.type,
-        recordingMode: cfg.auth.sessionRecording,
+        // Only what teleport.yaml sets explicitly overrides the stored cluster settings.
+        ...(cfg.auth.fileSettings.secondFactor && { secondFactor: cfg.auth.fileSettings.secondFactor }),
+        ...(cfg.auth.fileSettings.authType && { authType: cfg.auth.fileSettings.authType }),
+        ...(cfg.auth.fileSettings.sessionRecording && { recordingMode: cfg.auth.fileSettings.sessionRecording }),
         signatureAlgorithmSuite: cfg.auth.signatureAlgorithmSuite,
         publicAddrs: cfg.auth.publicAddrs.map((a) => a.replace(/:\d+$/, '')),
         clock,
@@ -121,8 +122,11 @@ export async function startTeleport(cfg: ServiceConfig, opts: { clock?: Clock; l
     });
   }
 
+  // Services that arrive with later features: say so once, clearly, instead of silently doing nothing.
+  for (const [enabled, name] of [[cfg.db.enabled, 'db_service'], [cfg.app.enabled, 'app_service'], [cfg.kube.enabled, 'kubernetes_service']] as const) {
+    if (enabled) logger.warn({ component: name }, `${name} is enabled but not implemented in this version yet; skipping it`);
+  }
   if (cfg.ssh.enabled) {
-    // The SSH node service arrives with the "SSH access" feature; until then say so once, clearly.
     logger.warn({ component: 'node' }, 'ssh_service is enabled but not implemented in this version yet; skipping it');
   }
 

@@ -32,7 +32,13 @@ export interface TctlContext {
 /** Connects to the auth service. */
 export async function connect(opts: ConnectOptions): Promise<TctlContext> {
   if (opts.identity) {
-    const id = parseIdentityFile(await readFile(opts.identity, 'utf8'));
+    let text: string;
+    try {
+      text = await readFile(opts.identity, 'utf8');
+    } catch (err) {
+      throw new BadParameterError(`cannot read identity file ${opts.identity}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}; create one with 'tctl auth sign --format=file'`);
+    }
+    const id = parseIdentityFile(text);
     if (!id.tlsCert) throw new BadParameterError(`identity file ${opts.identity} has no TLS certificate: re-create it with 'tctl auth sign --format=file'`);
     if (!opts.authServer) throw new BadParameterError('with --identity, also pass --auth-server=host:3025');
     return {

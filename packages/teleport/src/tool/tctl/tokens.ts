@@ -7,18 +7,19 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { parseDuration, formatDuration } from '@teleport-ts/api/duration';
 import { BadParameterError } from '@teleport-ts/api/errors';
-import { SystemRoles, type ProvisionToken, type SystemRole } from '@teleport-ts/api/types/token';
+import type { ProvisionToken, SystemRole } from '@teleport-ts/api/types/token';
 import { collectList, type CLIIO } from '../common/cli.ts';
 import { formatTable } from '../common/table.ts';
 import type { TctlContext } from './connect.ts';
 
-/** Maps `--type` names (node, db, app, kube, proxy, bot...) to system roles. */
+/** Token types `--type` accepts, and the system role each grants. */
+const TOKEN_TYPES: Record<string, SystemRole> = { node: 'Node', proxy: 'Proxy', db: 'Db', app: 'App', kube: 'Kube' };
+
+/** Maps `--type` names (node, proxy, db, app, kube) to system roles. */
 export function parseTokenTypes(types: string[]): SystemRole[] {
-  const byLower = new Map(SystemRoles.map((r) => [r.toLowerCase(), r]));
-  byLower.set('windowsdesktop', 'WindowsDesktop');
   return types.map((t) => {
-    const role = byLower.get(t.toLowerCase().replaceAll('_', ''));
-    if (!role || role === 'Admin') throw new BadParameterError(`unknown token type "${t}": use node, db, app, kube, proxy or bot`);
+    const role = TOKEN_TYPES[t.toLowerCase()];
+    if (!role) throw new BadParameterError(`unknown token type "${t}": use ${Object.keys(TOKEN_TYPES).join(', ')}`);
     return role;
   });
 }

@@ -28,7 +28,7 @@ export async function runTeleport(argv: string[], io: CLIIO = processIO(), optio
     .description('Start the services enabled in teleport.yaml or by --roles.')
     .option('-c, --config <path>', 'path to teleport.yaml (default /etc/teleport.yaml if it exists)')
     .option('--roles <roles>', 'comma-separated services to run: auth,proxy,node,db,app,kube')
-    .option('-d, --data-dir <dir>', 'where to keep state (default /var/lib/teleport)')
+    .option('--data-dir <dir>', 'where to keep state (default /var/lib/teleport)')
     .option('--nodename <name>', 'name of this host in the cluster (default: hostname)')
     .option('--auth-server <addr>', 'auth server (or proxy) to join, host:port')
     .option('--token <token>', 'join token, or the path of a file holding it')
@@ -36,7 +36,7 @@ export async function runTeleport(argv: string[], io: CLIIO = processIO(), optio
     .option('--labels <labels>', 'static labels, e.g. env=prod,team=a')
     .option('--diag-addr <addr>', 'serve /healthz, /readyz and /metrics on this address')
     .option('--insecure', 'do not verify the proxy\'s TLS certificate when joining (testing only)')
-    .option('--debug', 'log at debug level')
+    .option('-d, --debug', 'log at debug level')
     .action(async (o: StartFlags & { config?: string; debug?: boolean; nodename?: string }) => {
       const { config, debug, nodename, ...rest } = o;
       const cfg = await loadConfig({
@@ -93,5 +93,5 @@ export async function runTeleport(argv: string[], io: CLIIO = processIO(), optio
   program.command('version').description('Print the version.').action(() => {
     io.stdout.write(`Teleport v${VERSION} (TypeScript implementation) node ${process.version}\n`);
   });
-  return runProgram(program, argv, io, argv.includes('--debug'));
+  return runProgram(program, argv, io, argv.includes('--debug') || argv.includes('-d'));
 }
