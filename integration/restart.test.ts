@@ -66,10 +66,10 @@ describe('teleport start as a process: signals and restart', () => {
     root = await mkdtemp(join(tmpdir(), 'tp-restart-'));
     dataDir = join(root, 'data');
     configPath = join(root, 'teleport.yaml');
-    const [auth, web, diag] = await freePorts(3);
+    const [auth, web, diag, sshProxy] = await freePorts(4);
     authAddr = `127.0.0.1:${auth}`;
     diagURL = `http://127.0.0.1:${diag}`;
-    await writeFile(configPath, testConfigYAML({ dataDir, authAddr, webAddr: `127.0.0.1:${web}`, diagAddr: `127.0.0.1:${diag}` }));
+    await writeFile(configPath, testConfigYAML({ dataDir, authAddr, webAddr: `127.0.0.1:${web}`, sshProxyAddr: `127.0.0.1:${sshProxy}`, diagAddr: `127.0.0.1:${diag}` }));
   });
   after(async () => {
     await running?.kill();

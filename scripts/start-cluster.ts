@@ -45,6 +45,7 @@ auth_service:
 proxy_service:
   enabled: yes
   web_listen_addr: ${host}:3080
+  listen_addr: ${host}:3023
   public_addr: localhost:3080
 ssh_service:
   enabled: no

@@ -58,6 +58,7 @@ export function testConfigYAML(o: {
   secondFactor?: string;
   authAddr?: string;
   webAddr?: string;
+  sshProxyAddr?: string;
   diagAddr?: string;
 }): string {
   return [
@@ -79,6 +80,7 @@ export function testConfigYAML(o: {
     'proxy_service:',
     '  enabled: yes',
     `  web_listen_addr: ${o.webAddr ?? '127.0.0.1:0'}`,
+    `  listen_addr: ${o.sshProxyAddr ?? '127.0.0.1:0'}`,
     'ssh_service:',
     '  enabled: no',
     '',

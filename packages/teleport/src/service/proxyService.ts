@@ -8,10 +8,14 @@ import type { Clock } from '@teleport-ts/api/clock';
 import { AuthClient } from '@teleport-ts/api/client/authClient';
 import { BadParameterError } from '@teleport-ts/api/errors';
 import { startWebServer, type WebServer } from '../proxy/web/webServer.ts';
+import { startProxySSHServer } from '../proxy/ssh/server.ts';
 import { loadOrCreateSelfSigned, type KeyPairPEM } from '../proxy/selfSignedCert.ts';
 import { componentLogger, type Logger } from '../utils/logger.ts';
 import { parseHostPort } from '../config/netAddr.ts';
 import type { LocalIdentity } from './identityStore.ts';
+
+/** The running proxy SSH listener. */
+export type ProxySSHServer = Awaited<ReturnType<typeof startProxySSHServer>>;
 
 /** Settings of the proxy service. */
 export interface ProxyServiceOptions {
@@ -21,6 +25,8 @@ export interface ProxyServiceOptions {
   /** host:port of the auth service. */
   authAddr: string;
   webListenAddr: { host: string; port: number };
+  /** SSH listener (3023) for tsh and OpenSSH clients; absent disables it. */
+  sshListenAddr?: { host: string; port: number };
   /** Public host:port of the web listener; defaults to nodename:<bound port>. */
   publicAddr?: string;
   sshPublicAddr?: string;
@@ -33,6 +39,8 @@ export interface ProxyServiceOptions {
 /** A running proxy service. */
 export interface RunningProxyService {
   web: WebServer;
+  /** The SSH listener, when enabled. */
+  ssh?: ProxySSHServer;
   authClient: AuthClient;
   /** host:port users should use for --proxy. */
   publicAddr: string;
@@ -61,13 +69,21 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
   const publicHost = opts.publicAddr?.replace(/:\d+$/, '') ?? opts.nodeName;
   const keyPair = await loadKeyPair(opts, [publicHost, opts.nodeName]);
   let publicAddr = opts.publicAddr ?? '';
+  // The SSH listener starts first so ping can advertise the port it really bound.
+  const ssh = opts.sshListenAddr
+    ? await startProxySSHServer({
+        identity: opts.identity, authClient, listenAddr: opts.sshListenAddr, clusterName: opts.identity.clusterName,
+        clock: opts.clock, logger: componentLogger(opts.logger, 'proxy:ssh'),
+      })
+    : undefined;
+  const sshPublicAddr = opts.sshPublicAddr ?? `${publicHost}:${ssh?.address.port ?? 3023}`;
   const ctx = {
     authClient,
     clusterName: opts.identity.clusterName,
     get webPublicAddr() {
       return publicAddr;
     },
-    sshPublicAddr: opts.sshPublicAddr ?? `${publicHost}:3023`,
+    sshPublicAddr,
     tunnelPublicAddr: opts.tunnelPublicAddr ?? `${publicHost}:3024`,
     logger,
   };
@@ -78,10 +94,11 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
   if (!publicAddr) publicAddr = `${publicHost}:${web.address.port}`;
   return {
     web,
+    ...(ssh && { ssh }),
     authClient,
     publicAddr,
     async close() {
-      await web.close();
+      await Promise.all([web.close(), ssh?.close()]);
     },
   };
 }

@@ -106,6 +106,7 @@ export async function startTeleport(cfg: ServiceConfig, opts: { clock?: Clock; l
         identity,
         authAddr: proc.auth.dialAddr,
         webListenAddr: parseHostPort(cfg.proxy.webListenAddr, { defaultPort: 3080 }),
+        sshListenAddr: parseHostPort(cfg.proxy.sshListenAddr, { defaultPort: 3023 }),
         ...(cfg.proxy.publicAddrs[0] && { publicAddr: cfg.proxy.publicAddrs[0] }),
         ...(cfg.proxy.sshPublicAddrs[0] && { sshPublicAddr: cfg.proxy.sshPublicAddrs[0] }),
         ...(cfg.proxy.tunnelPublicAddrs[0] && { tunnelPublicAddr: cfg.proxy.tunnelPublicAddrs[0] }),

@@ -214,9 +214,10 @@ export interface TestSshd {
 /**
  * Starts `/usr/sbin/sshd -D -e` on 127.0.0.1 with a host certificate and trusted user CA: logins are
  * allowed when the certificate lists the OS user as a principal (sshd's default without
- * AuthorizedPrincipalsFile). Tests run as root, hence PermitRootLogin.
+ * AuthorizedPrincipalsFile). Tests run as root, hence PermitRootLogin. `extraConfig` adds sshd_config
+ * lines (e.g. `Subsystem sftp /usr/lib/openssh/sftp-server`).
  */
-export async function startSshd(dir: string, opts: { hostKey: TestKey; hostCertLine: string; userCA: TestCA }): Promise<TestSshd> {
+export async function startSshd(dir: string, opts: { hostKey: TestKey; hostCertLine: string; userCA: TestCA; extraConfig?: string[] }): Promise<TestSshd> {
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
   const hostKeyPath = await writePrivate(dir, 'ssh_host_key', opts.hostKey.openssh);
   await writeFile(`${hostKeyPath}-cert.pub`, `${opts.hostCertLine}\n`);
@@ -228,7 +229,7 @@ export async function startSshd(dir: string, opts: { hostKey: TestKey; hostCertL
       `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKeyPath}`, `HostCertificate ${hostKeyPath}-cert.pub`,
       `TrustedUserCAKeys ${join(dir, 'user_ca.pub')}`, 'AuthorizedKeysFile none', 'PermitRootLogin yes',
       'PidFile none', 'UsePAM no', 'StrictModes no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-      'LogLevel VERBOSE', '',
+      'LogLevel VERBOSE', ...(opts.extraConfig ?? []), '',
     ].join('\n'));
     const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';

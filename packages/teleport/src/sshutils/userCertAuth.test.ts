@@ -89,6 +89,14 @@ describe('verifyUserCertAuth', () => {
     await refused(attempt('ssh-ed25519-cert-v01@openssh.com', tampered), 'bad_ca_signature', /invalid signature/, { login: 'bob' });
   });
 
+  test('requirePrincipal: false skips only the principal check (the proxy jump hop)', async () => {
+    const opts = { userCAKeys: [userCA.blob], login: 'bob', requirePrincipal: false };
+    const ok = await verifyUserCertAuth(attempt('ssh-ed25519-cert-v01@openssh.com', edCert, ed), { ...opts, now: new Date() });
+    assert.ok(ok.ok && ok.proven);
+    const expired = await verifyUserCertAuth(attempt('ssh-ed25519-cert-v01@openssh.com', edCert, ed), { ...opts, now: new Date(Date.now() + 25 * 3_600_000) });
+    assert.ok(!expired.ok && expired.code === 'expired');
+  });
+
   test('a refusal carries the username and fingerprint for the audit event', async () => {
     const res = await verify(attempt('ssh-ed25519-cert-v01@openssh.com', edCert), { login: 'bob' });
     assert.ok(!res.ok);

@@ -69,6 +69,12 @@ export interface VerifyUserCertAuthOptions {
   /** The OS login asked for (ctx.username); it must be a principal of the certificate. */
   login: string;
   /**
+   * Whether `login` must be a principal of the certificate (default true). The proxy's jump hop
+   * passes false: there the SSH username is the login the client will use on the node, which
+   * checks it again; everything else about the certificate is still enforced.
+   */
+  requirePrincipal?: boolean;
+  /**
    * The client's IP, for certificates pinned with the `source-address` critical option. Such a
    * certificate is refused when this is not given (fail closed).
    */
@@ -157,7 +163,10 @@ function decodeOffered(algo: string, blob: Buffer): SSHCertificate {
  */
 function checkCertificate(blob: Buffer, cert: SSHCertificate, opts: VerifyUserCertAuthOptions): void {
   try {
-    verifyCertificate(blob, { now: opts.now, trustedCAKeys: opts.userCAKeys, certType: 'user', principal: opts.login });
+    verifyCertificate(blob, {
+      now: opts.now, trustedCAKeys: opts.userCAKeys, certType: 'user',
+      ...(opts.requirePrincipal !== false && { principal: opts.login }),
+    });
   } catch (err) {
     const error = asTeleportError(err);
     const now = Math.floor(opts.now.getTime() / 1000);

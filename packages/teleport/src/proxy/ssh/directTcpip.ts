@@ -1,0 +1,39 @@
+/**
+ * @module proxy/ssh/directTcpip
+ * The `direct-tcpip` channel (RFC 4254 §7.2), which OpenSSH opens for ProxyJump (`ssh -J`) and
+ * `-W host:port`: "string host to connect, uint32 port to connect, string originator IP, uint32
+ * originator port". The host must be a registered node (by hostname, UUID, `<name>.<cluster>` or its
+ * address); arbitrary destinations are refused, so the proxy is no open relay. A refusal carries its
+ * reason in the channel-open failure, which OpenSSH prints ("open failed: connect failed: ...").
+ */
+import type { AcceptConnection, RejectConnection, ServerChannel, TcpipRequestInfo } from 'ssh2';
+import { sessionConnectEvent } from './audit.ts';
+import type { ProxyConnection } from './context.ts';
+import { bridge, describeNode, rejectChannelOpen } from './forward.ts';
+
+/** Handles one direct-tcpip request on an authenticated connection. */
+export function handleDirectTcpip(
+  pc: ProxyConnection,
+  accept: AcceptConnection<ServerChannel>,
+  reject: RejectConnection,
+  info: TcpipRequestInfo,
+): void {
+  const target = { host: info.destIP, port: info.destPort };
+  const log = pc.logger.child({ user: pc.who.user, login: pc.who.login, target: `${info.destIP}:${info.destPort}`, via: 'direct-tcpip' });
+  pc.route(target).then(({ node, stream }) => {
+    const channel = accept();
+    if (!channel) return void stream.destroy(); // the connection went away while dialling
+    log.info({ node: node.metadata.name }, `connected to node ${describeNode(node)}`);
+    pc.audit(sessionConnectEvent({ user: pc.who.user, login: pc.who.login, node, remoteAddr: pc.remoteAddr, proxyId: pc.proxyId, via: 'direct-tcpip' }));
+    const untrack = pc.track(bridge(channel, stream, {
+      onClose: (err) => {
+        untrack();
+        log.debug({ err: err?.message }, 'forwarding ended');
+      },
+    }));
+  }, (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    log.info(`refused: ${message}`);
+    rejectChannelOpen(pc.conn, reject, message);
+  });
+}
