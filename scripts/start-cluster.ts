@@ -48,7 +48,14 @@ proxy_service:
   listen_addr: ${host}:3023
   public_addr: localhost:3080
 ssh_service:
-  enabled: no
+  enabled: yes
+  listen_addr: ${host}:3022
+  labels:
+    env: dev
+  commands:
+  - name: arch
+    command: [uname, -m]
+    period: 1h
 `,
     { mode: 0o600 },
   );

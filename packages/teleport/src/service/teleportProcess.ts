@@ -13,6 +13,8 @@ import { Supervisor, SupervisorEvents } from './supervisor.ts';
 import { startAuthService, type RunningAuthService } from './authService.ts';
 import { startProxyService, type RunningProxyService } from './proxyService.ts';
 import { issueLocalIdentity } from './localIdentity.ts';
+import { startNodeService } from './nodeService.ts';
+import { AuthClient } from '@teleport-ts/api/client/authClient';
 import { readOrCreateHostUUID } from './identityStore.ts';
 import { startDiagServer } from './diag.ts';
 import { createMetricsRegistry } from '../utils/metrics.ts';
@@ -31,6 +33,8 @@ export interface TeleportProcess {
   authAddr?: string;
   /** host:port of the web proxy, when local. */
   webAddr?: string;
+  /** host:port of the SSH node service, when enabled. */
+  nodeAddr?: string;
   /** host:port of the diagnostics server, when enabled. */
   diagAddr?: string;
   /** Stops every service. */
@@ -128,7 +132,34 @@ export async function startTeleport(cfg: ServiceConfig, opts: { clock?: Clock; l
     if (enabled) logger.warn({ component: name }, `${name} is enabled but not implemented in this version yet; skipping it`);
   }
   if (cfg.ssh.enabled) {
-    logger.warn({ component: 'node' }, 'ssh_service is enabled but not implemented in this version yet; skipping it');
+    supervisor.register('node', async (ctx) => {
+      if (!proc.auth) {
+        throw new NotImplementedError('a node without a local auth service must join the cluster with a token, which is not supported yet: run it together with auth_service');
+      }
+      const algorithm = keyAlgorithmsForSuite(cfg.auth.signatureAlgorithmSuite).ssh;
+      const listenAddr = parseHostPort(cfg.ssh.listenAddr, { defaultPort: 3022 });
+      const identity = await issueLocalIdentity(proc.auth.auth, {
+        hostId, nodeName: cfg.nodeName, role: 'Node', algorithm,
+        principals: [...cfg.ssh.publicAddrs.map((a) => a.replace(/:\d+$/, '')), ...(listenAddr.host === '0.0.0.0' ? [] : [listenAddr.host])],
+      });
+      const authClient = new AuthClient({ addr: proc.auth.dialAddr, certPEM: identity.certPEM, keyPEM: identity.keyPEM, caCerts: identity.tlsCACerts });
+      const node = await startNodeService({
+        dataDir: cfg.dataDir,
+        hostId,
+        nodeName: cfg.nodeName,
+        identity,
+        authClient,
+        listenAddr,
+        ...(cfg.ssh.publicAddrs[0] && { publicAddr: cfg.ssh.publicAddrs[0] }),
+        labels: cfg.ssh.labels,
+        commands: cfg.ssh.commands,
+        clock,
+        logger: ctx.logger,
+      });
+      proc.nodeAddr = `${node.address.host === '0.0.0.0' ? '127.0.0.1' : node.address.host}:${node.address.port}`;
+      ctx.broadcast(SupervisorEvents.NodeReady, { addr: proc.nodeAddr });
+      return { close: (o) => node.close(o) };
+    });
   }
 
   await supervisor.start();
