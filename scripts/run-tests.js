@@ -32,5 +32,33 @@ if (files.length === 0) {
   console.error(`no test files found under ${roots.join(', ')}`);
   process.exit(1);
 }
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
+// A test file that leaks a handle (a socket, a child process) never exits, and Node 20's runner
+// waits for it forever; a watchdog turns that into a clear failure instead of a hung CI job.
+const limitMinutes = Number(process.env.TEST_TIMEOUT_MINUTES ?? 15);
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
+  stdio: 'inherit',
+  detached: true,
+});
+const watchdog = setTimeout(() => {
+  console.error(`\nERROR: the ${suite} tests did not finish within ${limitMinutes} minutes; a test file is probably leaking a handle. Stopping them.`);
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}, limitMinutes * 60_000);
+watchdog.unref();
+child.on('exit', (code, signal) => {
+  clearTimeout(watchdog);
+  process.exit(signal ? 1 : (code ?? 1));
+});
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      /* already gone */
+    }
+    process.exit(1);
+  });
+}
