@@ -86,6 +86,20 @@ export interface HostCertsRequest {
   ttlMs?: number;
 }
 
+/** What the proxy presents to have a user's certificate re-issued for a key it holds. */
+export interface ReissueUserCertForProxyRequest {
+  /** The user's OpenSSH certificate line, as the client presented it. */
+  sshCert: string;
+  /** authorized_keys line of the proxy-generated key to certify. */
+  sshPublicKey: string;
+  /** The data the client signed when it authenticated to the proxy (session id + userauth request). */
+  authData: Uint8Array;
+  /** The client's SSH signature blob over authData. */
+  authSignature: Uint8Array;
+  /** UUID of the node the proxy connects to. */
+  nodeId: string;
+}
+
 /** A change to a watched resource. */
 export interface WatchEventResult {
   type: 'init' | 'put' | 'delete';
@@ -246,6 +260,17 @@ export class AuthClient {
       sshPublicKey: req.sshPublicKey,
       tlsPublicKey: req.tlsPublicKey,
       ttlMs: BigInt(req.ttlMs ?? 0),
+    });
+    return certsFrom(r);
+  }
+
+  /**
+   * Proxy only: a certificate with the user's identity for a key the proxy generated, so that it can
+   * log in to a node on the user's behalf (proxy recording mode, agentless OpenSSH nodes).
+   */
+  async reissueUserCertForProxy(req: ReissueUserCertForProxyRequest): Promise<Certs> {
+    const r = await this.rpc.reissueUserCertForProxy({
+      sshCert: req.sshCert, sshPublicKey: req.sshPublicKey, authData: req.authData, authSignature: req.authSignature, nodeId: req.nodeId,
     });
     return certsFrom(r);
   }

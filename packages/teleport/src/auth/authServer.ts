@@ -18,6 +18,7 @@ import type { RecordingStore } from '../events/recordingStore.ts';
 import type { Logger } from '../utils/logger.ts';
 import { Keyring } from './keyring.ts';
 import { issueHostCerts, issueUserCerts, type HostCertParams } from './certs.ts';
+import { reissueUserCertForProxy, SingleUseGuard, type ReissueUserCertRequest } from './proxyCerts.ts';
 import { authenticateLocalUser, type Credentials } from './login.ts';
 import { changePasswordWithToken, createUserToken, getUserToken } from './userTokens.ts';
 import { ResourceRegistry } from './resources/index.ts';
@@ -47,6 +48,8 @@ export class AuthServer {
   readonly resources: ResourceRegistry;
   readonly recordings: RecordingStore;
   private readonly proxyPublicAddr: () => string;
+  /** Authentication proofs already used to re-issue a certificate for a proxy. */
+  private readonly proxyReissueProofs: SingleUseGuard;
 
   constructor(opts: AuthServerOptions) {
     this.services = opts.services;
@@ -56,6 +59,7 @@ export class AuthServer {
     this.clusterName = opts.clusterName;
     this.proxyPublicAddr = opts.proxyPublicAddr;
     this.recordings = opts.recordings;
+    this.proxyReissueProofs = new SingleUseGuard(opts.clock);
     this.keyring = new Keyring(opts.services, opts.clusterName);
     this.resources = new ResourceRegistry({
       services: opts.services, audit: opts.audit, clock: opts.clock, keyring: this.keyring, clusterName: opts.clusterName,
@@ -141,6 +145,15 @@ export class AuthServer {
   /** Issues host certificates. */
   generateHostCerts(p: HostCertParams): Promise<Certs> {
     return issueHostCerts(this, p);
+  }
+
+  /** Re-issues a connected user's SSH certificate for a key the proxy holds (proxy recording mode). */
+  reissueUserCertForProxy(req: ReissueUserCertRequest, impersonator: string): Promise<Certs> {
+    return reissueUserCertForProxy({ ...this.issuerDeps(), services: this.services, replay: this.proxyReissueProofs }, req, impersonator);
+  }
+
+  private issuerDeps() {
+    return { keyring: this.keyring, clock: this.clock, clusterName: this.clusterName, audit: this.audit };
   }
 
   /** Creates an invite or reset token. */

@@ -17,6 +17,7 @@ import type { AuthContext } from './authorizer.ts';
 import { builtinAllowsOperation, builtinAllowsResource, isAdminRole, type SystemOperation } from './builtinRoles.ts';
 import { canonicalKind } from './resources/index.ts';
 import type { HostCertParams } from './certs.ts';
+import { nodeHostCertRequest, type ReissueUserCertRequest } from './proxyCerts.ts';
 import { watchResources, type ResourceEvent } from './watch.ts';
 
 /** Authorizes and forwards calls for one caller. Every method is async, so a denial is a rejection, never a throw. */
@@ -194,10 +195,42 @@ export class AuthWithRoles {
     return this.auth.generateUserCerts(user, rest);
   }
 
-  /** Host certificates: admins only for now (agents join with tokens in a later feature). */
+  /**
+   * Host certificates: admins for any service. A proxy may get SSH host certificates only for
+   * registered nodes, with principals taken from the node record (its forwarding server presents
+   * them in proxy recording mode); see proxyCerts.
+   */
   async generateHostCerts(p: HostCertParams): Promise<Certs> {
-    this.checkOperation('host_certs');
-    return this.auth.generateHostCerts(p);
+    const { impersonator: _ignored, ...req } = p;
+    if (this.ctx.kind === 'builtin' && builtinAllowsOperation(this.ctx.role, 'host_certs')) return this.auth.generateHostCerts(req);
+    this.checkOperation('node_host_certs');
+    await this.checkProxyTerminates(req.hostId, 'present host certificates for nodes');
+    return this.auth.generateHostCerts(await nodeHostCertRequest(this.auth.services, req, this.actor));
+  }
+
+  /**
+   * A user certificate for a key the calling proxy holds, with the identity of a user whose SSH
+   * connection it terminated: proxies only, and only while the cluster records at the proxy or for
+   * agentless OpenSSH nodes, which cannot record themselves. The proof checks are in proxyCerts.
+   */
+  async reissueUserCertForProxy(req: ReissueUserCertRequest): Promise<Certs> {
+    this.checkOperation('reissue_user_certs');
+    await this.checkProxyTerminates(req.nodeId, "log in to nodes on a user's behalf");
+    return this.auth.reissueUserCertForProxy(req, this.actor);
+  }
+
+  /**
+   * Throws unless the proxy has reason to terminate SSH for node `nodeId`: the cluster records at
+   * the proxy, or the node is an agentless OpenSSH node.
+   */
+  private async checkProxyTerminates(nodeId: string, what: string): Promise<void> {
+    const mode = (await this.auth.services.clusterConfig.getSessionRecordingConfig()).spec.mode;
+    if (mode === 'proxy' || mode === 'proxy-sync') return;
+    const node = nodeId ? await this.auth.services.presence.getNode(nodeId).catch(() => undefined) : undefined;
+    if (node?.sub_kind === 'openssh') return;
+    throw new AccessDeniedError(
+      `access denied: the proxy may ${what} only in proxy recording mode (the cluster records at "${mode}") or for agentless OpenSSH nodes`,
+    );
   }
 
   /** Audit search: needs list+read on "event". */

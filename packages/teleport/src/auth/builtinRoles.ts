@@ -13,6 +13,8 @@ export type SystemOperation =
   | 'user_token_use' // complete an invite or reset (proxy)
   | 'emit_events'
   | 'host_certs' // issue host certificates for other services
+  | 'node_host_certs' // SSH host certificates naming a registered node, for the proxy's forwarding server (proxy recording mode)
+  | 'reissue_user_certs' // re-certify a connected user's identity for a proxy key (proxy recording mode, agentless nodes)
   | 'impersonate_users' // issue user certificates for any user (tctl auth sign)
   | 'upload_recordings' // ship session recordings (nodes, proxies in proxy recording mode)
   | 'watch'; // stream changes of the kinds the role may read
@@ -33,7 +35,12 @@ const permissions: Partial<Record<SystemRole, BuiltinPermissions | 'all'>> = {
     readKinds: new Set(readCommon),
     // In proxy recording mode the proxy runs the session, so it tracks it.
     writeKinds: new Set(['node', 'session_tracker']),
-    operations: new Set<SystemOperation>(['authenticate_user', 'user_token_read', 'user_token_use', 'emit_events', 'upload_recordings', 'watch']),
+    // node_host_certs and reissue_user_certs are narrowed further in AuthWithRoles (proxyCerts.ts):
+    // only for registered nodes, and only with a live signature from the user's own client.
+    operations: new Set<SystemOperation>([
+      'authenticate_user', 'user_token_read', 'user_token_use', 'emit_events', 'upload_recordings', 'watch',
+      'node_host_certs', 'reissue_user_certs',
+    ]),
   },
   Node: {
     readKinds: new Set(readCommon),

@@ -118,6 +118,8 @@ export interface HostCertParams {
   sshPublicKey?: string;
   tlsPublicKey?: string;
   ttlMs?: number;
+  /** The service that asked on the host's behalf (the proxy, for a node's forwarding certificate), for the audit event. */
+  impersonator?: string;
 }
 
 /** Issues SSH and X.509 host certificates for a service. */
@@ -157,7 +159,7 @@ export async function issueHostCerts(deps: IssuerDeps, p: HostCertParams): Promi
   }
   out.hostCAs = [await deps.keyring.publicCA('host')];
   out.tlsCACerts = await deps.keyring.tlsCerts('host');
-  await deps.audit.emit(certCreateEvent({ identity: { user: fqdn, roles: [p.role] }, certType: 'host' }));
+  await deps.audit.emit(certCreateEvent({ identity: { user: fqdn, roles: [p.role], ...(p.impersonator && { impersonator: p.impersonator }) }, certType: 'host' }));
   return out;
 }
 

@@ -130,6 +130,14 @@ export function registerAuthService(router: ConnectRouter, auth: AuthServer, log
           }),
         ),
       ),
+    reissueUserCertForProxy: (req, ctx) =>
+      call(ctx, async (api) =>
+        certsMessage(
+          await api.reissueUserCertForProxy({
+            sshCert: req.sshCert, sshPublicKey: req.sshPublicKey, authData: req.authData, authSignature: req.authSignature, nodeId: req.nodeId,
+          }),
+        ),
+      ),
     getCertAuthorities: (req, ctx) =>
       call(ctx, async (api) => ({ casJson: (await api.getCertAuthorities(req.type)).map((ca) => JSON.stringify(ca)) })),
     searchEvents: (req, ctx) =>

@@ -73,6 +73,8 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
   const ssh = opts.sshListenAddr
     ? await startProxySSHServer({
         identity: opts.identity, authClient, listenAddr: opts.sshListenAddr, clusterName: opts.identity.clusterName,
+        // Proxy recording mode spools recordings here before shipping them to auth.
+        dataDir: opts.dataDir,
         clock: opts.clock, logger: componentLogger(opts.logger, 'proxy:ssh'),
       })
     : undefined;

@@ -6,7 +6,9 @@
  * client's SSH session to the node runs end to end through that pipe; the node authenticates the
  * user again and enforces logins and RBAC. Nodes are found through a cache fed by the auth service's
  * watch stream; user CA keys likewise. Audit: `auth` T3007W for refused logins, `session.connect`
- * T2010I per forwarded connection.
+ * T2010I per forwarded connection. When the cluster records at the proxy (session_recording_config
+ * mode proxy/proxy-sync) or the node is agentless (sub_kind openssh), the proxy terminates the
+ * client's SSH itself and re-originates it to the node as the user, recording there (forwardServer).
  */
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
@@ -22,6 +24,7 @@ import { nodeRouter, type ProxyConnection } from './context.ts';
 import { handleDirectTcpip } from './directTcpip.ts';
 import { dialNodeTCP, type NodeDialer } from './forward.ts';
 import { NodeResolver } from './nodeResolver.ts';
+import { SessionForwarder } from './forwardServer.ts';
 import { handleSession } from './subsystem.ts';
 import { UserCAKeys } from './userCAKeys.ts';
 import { authenticateConnection } from './userAuth.ts';
@@ -38,6 +41,12 @@ export interface ProxySSHServerOptions {
   logger: Logger;
   /** How to reach a node; TCP to its spec.addr by default (a reverse tunnel can plug in here). */
   dialNode?: NodeDialer;
+  /**
+   * The proxy's data directory: sessions it records (proxy recording mode) are spooled in
+   * `<dataDir>/log/upload` until auth has them. Without it such sessions go unrecorded (refused
+   * when a role says record_session: strict).
+   */
+  dataDir?: string;
   /** SSH keepalive towards clients: interval (default 5 min) and unanswered count (default 3). */
   keepAliveIntervalMs?: number;
   keepAliveCountMax?: number;
@@ -49,6 +58,8 @@ export interface ProxySSHServer {
   address: { host: string; port: number };
   /** The proxy's node cache (exposed for diagnostics and tests). */
   nodes: NodeResolver;
+  /** The part that terminates SSH in proxy recording mode (exposed for diagnostics and tests). */
+  forwarder: SessionForwarder;
   /** Stops listening, ends every client connection and forwarded pipe, and stops the watches. */
   close(): Promise<void>;
 }
@@ -67,6 +78,12 @@ export async function startProxySSHServer(opts: ProxySSHServerOptions): Promise<
   const shutdown = new AbortController();
   const nodes = new NodeResolver({ source: opts.authClient, clusterName: opts.clusterName, clock, logger });
   const userCAs = new UserCAKeys({ source: opts.authClient, clusterName: opts.clusterName, initial: identity.sshUserCAKeys ?? [], logger });
+  const hostCAs = new UserCAKeys({ source: opts.authClient, clusterName: opts.clusterName, initial: identity.sshHostCAKeys ?? [], logger, caType: 'host' });
+  const forwarder = new SessionForwarder({
+    authClient: opts.authClient, userCAKeys: () => userCAs.keys(), hostCAKeys: () => hostCAs.keys(), clock, logger,
+    ...(opts.dataDir !== undefined && { dataDir: opts.dataDir }),
+  });
+  const stopWatches = (): Promise<unknown> => Promise.all([nodes.close(), userCAs.close(), hostCAs.close(), forwarder.close()]);
   const route = nodeRouter(nodes, opts.dialNode ?? dialNodeTCP, shutdown.signal);
   const conns = new Map<Connection, Set<() => void>>();
 
@@ -92,7 +109,7 @@ export async function startProxySSHServer(opts: ProxySSHServerOptions): Promise<
     }, (who) => {
       connLog.info({ user: who.user, login: who.login }, 'client authenticated');
       const pc: ProxyConnection = {
-        conn, who, remoteAddr, proxyId: identity.hostId, logger: connLog, audit, route,
+        conn, who, remoteAddr, remoteIP: info.ip, proxyId: identity.hostId, logger: connLog, audit, route, forwarder,
         track: (teardown) => {
           // A pipe joined after the client left (it hung up while the node was being dialled).
           // Deferred so the caller has its unregister function before teardown calls it.
@@ -121,7 +138,7 @@ export async function startProxySSHServer(opts: ProxySSHServerOptions): Promise<
       resolve();
     });
   }).catch(async (err: unknown) => {
-    await Promise.all([nodes.close(), userCAs.close()]);
+    await stopWatches();
     throw err;
   });
   const bound = server.address() as AddressInfo;
@@ -132,6 +149,7 @@ export async function startProxySSHServer(opts: ProxySSHServerOptions): Promise<
   return {
     address,
     nodes,
+    forwarder,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -143,7 +161,7 @@ export async function startProxySSHServer(opts: ProxySSHServerOptions): Promise<
         const timer = setTimeout(() => {
           for (const conn of conns.keys()) (conn as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
         }, CLOSE_GRACE_MS);
-        await Promise.all([stopped, nodes.close(), userCAs.close()]);
+        await Promise.all([stopped, stopWatches()]);
         clearTimeout(timer);
       })();
       return closing;

@@ -5,11 +5,13 @@
  * use it): its stdin/stdout become the byte pipe to the node. A refusal is accepted and answered on
  * stderr with exit status 1, so that `ssh -s` and tsh show why rather than "subsystem request
  * failed". A shell or command gets the same treatment with a hint: the proxy runs nothing itself.
+ * In proxy recording mode (and for agentless nodes) the subsystem's stream is served by the
+ * forwarding server instead of a byte pipe.
  */
 import type { AcceptConnection, RejectConnection, ServerChannel, Session } from 'ssh2';
 import { BadParameterError } from '@teleport-ts/api/errors';
 import { sessionConnectEvent } from './audit.ts';
-import type { ProxyConnection } from './context.ts';
+import { connectToNode, type ProxyConnection } from './context.ts';
 import { bridge, describeNode } from './forward.ts';
 import { isProxySubsystem, parseProxySubsystem } from './target.ts';
 
@@ -71,11 +73,12 @@ function startProxySubsystem(pc: ProxyConnection, accept: AcceptConnection<Serve
   }
   let clientGone = false;
   channel.once('close', () => (clientGone = true));
-  pc.route({ host: req.host, port: req.port }).then(({ node, stream }) => {
-    if (clientGone) return void stream.destroy();
-    log.info({ node: node.metadata.name }, `connected to node ${describeNode(node)}`);
+  connectToNode(pc, { host: req.host, port: req.port }, bridge).then((c) => {
+    if (clientGone) return c.abandon();
+    const node = c.node;
+    log.info({ node: node.metadata.name, terminated: c.terminated }, `connected to node ${describeNode(node)}`);
     pc.audit(sessionConnectEvent({ user: pc.who.user, login: pc.who.login, node, remoteAddr: pc.remoteAddr, proxyId: pc.proxyId, via: 'proxy-subsystem' }));
-    const untrack = pc.track(bridge(channel, stream, {
+    const untrack = pc.track(c.join(channel, {
       onNodeEnd: () => channel.exit(0),
       onNodeError: (err) => {
         channel.stderr.write(`ERROR: connection to node ${describeNode(node)} failed: ${err.message}\n`);

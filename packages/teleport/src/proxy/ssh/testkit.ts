@@ -5,6 +5,8 @@
  * OpenSSH sshd registered as node "node1" (host certificate from the cluster host CA, user CA
  * trusted), and an OpenSSH client configuration file, because `ssh -J` passes only `-F` (not `-o`)
  * to the jump process it spawns. Everything listens on 127.0.0.1 and every process is stopped by pid.
+ * Options set the cluster's session recording mode before the proxy starts, give the proxy a data
+ * directory (its recording spool) and add sshd_config lines (e.g. the sftp subsystem).
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { FakeClock } from '@teleport-ts/api/clock';
 import { AuthClient } from '@teleport-ts/api/client/authClient';
 import type { AuditEvent } from '@teleport-ts/api/events/types';
+import type { RecordingMode } from '@teleport-ts/api/types/clusterConfig';
 import type { Server } from '@teleport-ts/api/types/server';
 import { formatAuthorizedKey, sshPublicKeyBlob } from '@teleport-ts/api/sshcert/publicKey';
 import { startAuthTLSServer, type AuthTLSServer } from '../../auth/tlsServer.ts';
@@ -53,16 +56,31 @@ export function nodeResource(name: string, hostname: string, addr: string, clock
   return { kind: 'node', version: 'v2', metadata: { name, expires: new Date(clock.nowMs() + 600_000).toISOString() }, spec: { addr, hostname } };
 }
 
+/** Options of {@link startProxyTestCluster}. */
+export interface ProxyTestClusterOptions {
+  /** session_recording_config mode, set before the proxy starts. */
+  recordingMode?: RecordingMode;
+  /** The proxy's data directory (recording spool). */
+  proxyDataDir?: string;
+  /** Extra sshd_config lines for the node. */
+  sshdConfig?: string[];
+}
+
 /** Starts auth (mTLS), the proxy SSH listener and an sshd node in `dir`. */
-export async function startProxyTestCluster(dir: string): Promise<ProxyTestCluster> {
+export async function startProxyTestCluster(dir: string, opts: ProxyTestClusterOptions = {}): Promise<ProxyTestCluster> {
   const t = await newTestAuthServer({ clock: new FakeClock(Date.now()), secondFactor: 'off' });
+  if (opts.recordingMode) {
+    await t.services.clusterConfig.setSessionRecordingConfig({
+      kind: 'session_recording_config', version: 'v2', metadata: { name: 'session-recording-config' }, spec: { mode: opts.recordingMode },
+    });
+  }
   const own = await issueLocalIdentity(t.auth, { hostId: 'auth-host', nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
   const authServer = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
   const proxyIdentity = await issueLocalIdentity(t.auth, { hostId: 'proxy-host', nodeName: 'proxy', role: 'Proxy', algorithm: 'ed25519' });
   const userCA = await caOf(t, 'user');
   const hostCA = await caOf(t, 'host');
   const hostKey = makeKey('ed25519');
-  const sshd = await startSshd(dir, { hostKey, hostCertLine: hostCert(hostCA, hostKey, NODE_ID), userCA });
+  const sshd = await startSshd(dir, { hostKey, hostCertLine: hostCert(hostCA, hostKey, NODE_ID), userCA, ...(opts.sshdConfig && { extraConfig: opts.sshdConfig }) });
   await t.services.presence.upsertNode(nodeResource(NODE_ID, NODE_NAME, `127.0.0.1:${sshd.port}`, t.clock));
 
   const clients: AuthClient[] = [];
@@ -75,7 +93,7 @@ export async function startProxyTestCluster(dir: string): Promise<ProxyTestClust
   const startProxy = async (): Promise<ProxySSHServer> => {
     const p = await startProxySSHServer({
       identity: proxyIdentity, authClient: proxyAuthClient(), listenAddr: { host: '127.0.0.1', port: 0 },
-      clusterName: TEST_CLUSTER, clock: t.clock, logger: silentLogger,
+      clusterName: TEST_CLUSTER, clock: t.clock, logger: silentLogger, ...(opts.proxyDataDir !== undefined && { dataDir: opts.proxyDataDir }),
     });
     proxies.push(p);
     await p.nodes.ready;
@@ -119,10 +137,11 @@ export async function writeClientFiles(dir: string, name: string, opts: { ca: Te
   return { key, config };
 }
 
-/** Runs the real OpenSSH client with `-F config`; killed after `timeoutMs`. */
-export function runSSHWith(config: string, args: string[], timeoutMs = 20_000): Promise<RunResult> {
+/** Runs the real OpenSSH client with `-F config`, writing `input` to its stdin; killed after `timeoutMs`. */
+export function runSSHWith(config: string, args: string[], timeoutMs = 20_000, input?: string): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn('ssh', ['-F', config, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ssh', ['-F', config, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

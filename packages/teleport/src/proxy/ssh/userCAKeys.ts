@@ -3,7 +3,9 @@
  * The user CA public keys the proxy trusts for SSH logins: those of the cluster's `user` CA (active
  * and additionally trusted, so both generations work during a rotation), kept current by watching
  * cert_authority resources. Until the first snapshot arrives, the keys in the proxy's own identity
- * are used, so logins work from the first second even when auth is slow to answer.
+ * are used, so logins work from the first second even when auth is slow to answer. The same cache
+ * over the `host` CA gives the keys that node host certificates are checked against when the proxy
+ * itself connects to nodes (proxy recording mode).
  */
 import type { CertAuthority } from '@teleport-ts/api/types/certAuthority';
 import { parseAuthorizedKey } from '@teleport-ts/api/sshcert/publicKey';
@@ -17,6 +19,8 @@ export interface UserCAKeysOptions {
   /** authorized_keys lines to trust before the first snapshot (LocalIdentity.sshUserCAKeys). */
   initial: readonly string[];
   logger: Logger;
+  /** Which CA's keys: "user" (the default) or "host". */
+  caType?: 'user' | 'host';
 }
 
 /** Parses authorized_keys lines into key blobs, skipping (and logging) any that do not parse. */
@@ -32,7 +36,7 @@ function blobsOf(lines: readonly string[], logger: Logger): Buffer[] {
   return out;
 }
 
-/** The current user CA key blobs, for verifyUserCertAuth. */
+/** The current user (or host) CA key blobs, for verifyUserCertAuth (or verifyHostCert). */
 export class UserCAKeys {
   private readonly cache: ResourceCache<CertAuthority>;
   private readonly initial: Buffer[];
@@ -60,7 +64,7 @@ export class UserCAKeys {
     if (this.current) return this.current;
     const lines: string[] = [];
     for (const ca of this.cache.values()) {
-      if (ca.spec.type !== 'user' || ca.spec.cluster_name !== this.opts.clusterName) continue;
+      if (ca.spec.type !== (this.opts.caType ?? 'user') || ca.spec.cluster_name !== this.opts.clusterName) continue;
       for (const k of [...(ca.spec.active_keys.ssh ?? []), ...(ca.spec.additional_trusted_keys?.ssh ?? [])]) lines.push(k.public_key);
     }
     this.current = blobsOf(lines, this.opts.logger);

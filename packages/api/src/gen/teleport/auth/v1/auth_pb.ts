@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file teleport/auth/v1/auth.proto.
  */
 export const file_teleport_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("Cht0ZWxlcG9ydC9hdXRoL3YxL2F1dGgucHJvdG8SEHRlbGVwb3J0LmF1dGgudjEiDQoLUGluZ1JlcXVlc3QiogEKDFBpbmdSZXNwb25zZRIUCgxjbHVzdGVyX25hbWUYASABKAkSFgoOc2VydmVyX3ZlcnNpb24YAiABKAkSDwoHY2FfcGlucxgDIAMoCRIQCgh1c2VybmFtZRgEIAEoCRINCgVyb2xlcxgFIAMoCRIUCgxzeXN0ZW1fcm9sZXMYBiADKAkSHAoUYXV0aF9wcmVmZXJlbmNlX2pzb24YByABKAkiRgoSR2V0UmVzb3VyY2VSZXF1ZXN0EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgx3aXRoX3NlY3JldHMYAyABKAgiLAoTR2V0UmVzb3VyY2VSZXNwb25zZRIVCg1yZXNvdXJjZV9qc29uGAEgASgJIjoKFExpc3RSZXNvdXJjZXNSZXF1ZXN0EgwKBGtpbmQYASABKAkSFAoMd2l0aF9zZWNyZXRzGAIgASgIIi8KFUxpc3RSZXNvdXJjZXNSZXNwb25zZRIWCg5yZXNvdXJjZXNfanNvbhgBIAMoCSIuChVDcmVhdGVSZXNvdXJjZVJlcXVlc3QSFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIvChZDcmVhdGVSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiLgoVVXBzZXJ0UmVzb3VyY2VSZXF1ZXN0EhUKDXJlc291cmNlX2pzb24YASABKAkiLwoWVXBzZXJ0UmVzb3VyY2VSZXNwb25zZRIVCg1yZXNvdXJjZV9qc29uGAEgASgJIjMKFURlbGV0ZVJlc291cmNlUmVxdWVzdBIMCgRraW5kGAEgASgJEgwKBG5hbWUYAiABKAkiGAoWRGVsZXRlUmVzb3VyY2VSZXNwb25zZSJEChZDcmVhdGVVc2VyVG9rZW5SZXF1ZXN0EgwKBHVzZXIYASABKAkSDAoEa2luZBgCIAEoCRIOCgZ0dGxfbXMYAyABKAMiLQoXQ3JlYXRlVXNlclRva2VuUmVzcG9uc2USEgoKdG9rZW5fanNvbhgBIAEoCSInChNHZXRVc2VyVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJImUKFEdldFVzZXJUb2tlblJlc3BvbnNlEhIKCnRva2VuX2pzb24YASABKAkSEgoKb3RwX3NlY3JldBgCIAEoCRIPCgdvdHBfdXJpGAMgASgJEhQKDG90cF9yZXF1aXJlZBgEIAEoCCJrCh5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIb3RwX2NvZGUYAyABKAkSEwoLcmVtb3RlX2FkZHIYBCABKAkiLwofQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXNwb25zZRIMCgR1c2VyGAEgASgJIqMBChpBdXRoZW50aWNhdGVTU0hVc2VyUmVxdWVzdBIMCgR1c2VyGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhAKCG90cF9jb2RlGAMgASgJEhYKDnNzaF9wdWJsaWNfa2V5GAQgASgJEhYKDnRsc19wdWJsaWNfa2V5GAUgASgJEg4KBnR0bF9tcxgGIAEoAxITCgtyZW1vdGVfYWRkchgHIAEoCSJyCg1DZXJ0c1Jlc3BvbnNlEhAKCHVzZXJuYW1lGAEgASgJEhAKCHNzaF9jZXJ0GAIgASgJEhAKCHRsc19jZXJ0GAMgASgJEhUKDWhvc3RfY2FzX2pzb24YBCADKAkSFAoMdGxzX2NhX2NlcnRzGAUgAygJItEBChhHZW5lcmF0ZVVzZXJDZXJ0c1JlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSFgoOc3NoX3B1YmxpY19rZXkYAiABKAkSFgoOdGxzX3B1YmxpY19rZXkYAyABKAkSDgoGdHRsX21zGAQgASgDEhgKEHJvdXRlX3RvX2NsdXN0ZXIYBSABKAkSEgoKZGJfc2VydmljZRgGIAEoCRITCgtkYl9wcm90b2NvbBgHIAEoCRIPCgdkYl91c2VyGAggASgJEg8KB2RiX25hbWUYCSABKAkivgEKGEdlbmVyYXRlSG9zdENlcnRzUmVxdWVzdBIPCgdob3N0X2lkGAEgASgJEhEKCW5vZGVfbmFtZRgCIAEoCRIMCgRyb2xlGAMgASgJEh0KFWFkZGl0aW9uYWxfcHJpbmNpcGFscxgEIAMoCRIRCglkbnNfbmFtZXMYBSADKAkSFgoOc3NoX3B1YmxpY19rZXkYBiABKAkSFgoOdGxzX3B1YmxpY19rZXkYByABKAkSDgoGdHRsX21zGAggASgDIikKGUdldENlcnRBdXRob3JpdGllc1JlcXVlc3QSDAoEdHlwZRgBIAEoCSIuChpHZXRDZXJ0QXV0aG9yaXRpZXNSZXNwb25zZRIQCghjYXNfanNvbhgBIAMoCSJ7ChNTZWFyY2hFdmVudHNSZXF1ZXN0Eg8KB2Zyb21fbXMYASABKAMSDQoFdG9fbXMYAiABKAMSEwoLZXZlbnRfdHlwZXMYAyADKAkSDQoFbGltaXQYBCABKAUSDQoFb3JkZXIYBSABKAkSEQoJc3RhcnRfa2V5GAYgASgJIj0KFFNlYXJjaEV2ZW50c1Jlc3BvbnNlEhMKC2V2ZW50c19qc29uGAEgAygJEhAKCGxhc3Rfa2V5GAIgASgJIisKFUVtaXRBdWRpdEV2ZW50UmVxdWVzdBISCgpldmVudF9qc29uGAEgASgJIhgKFkVtaXRBdWRpdEV2ZW50UmVzcG9uc2UidAobVXBsb2FkUmVjb3JkaW5nQ2h1bmtSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDgoGb2Zmc2V0GAIgASgDEgwKBGRhdGEYAyABKAwSDQoFZmluYWwYBCABKAgSFAoMcGFydGljaXBhbnRzGAUgAygJIiwKHFVwbG9hZFJlY29yZGluZ0NodW5rUmVzcG9uc2USDAoEc2l6ZRgBIAEoAyJIChNHZXRSZWNvcmRpbmdSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDgoGb2Zmc2V0GAIgASgDEg0KBWxpbWl0GAMgASgFIkQKFEdldFJlY29yZGluZ1Jlc3BvbnNlEgwKBGRhdGEYASABKAwSDAoEc2l6ZRgCIAEoAxIQCghjb21wbGV0ZRgDIAEoCCIjChJXYXRjaEV2ZW50c1JlcXVlc3QSDQoFa2luZHMYASADKAkiTQoKV2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEgwKBGtpbmQYAiABKAkSDAoEbmFtZRgDIAEoCRIVCg1yZXNvdXJjZV9qc29uGAQgASgJMpIOCgtBdXRoU2VydmljZRJFCgRQaW5nEh0udGVsZXBvcnQuYXV0aC52MS5QaW5nUmVxdWVzdBoeLnRlbGVwb3J0LmF1dGgudjEuUGluZ1Jlc3BvbnNlEloKC0dldFJlc291cmNlEiQudGVsZXBvcnQuYXV0aC52MS5HZXRSZXNvdXJjZVJlcXVlc3QaJS50ZWxlcG9ydC5hdXRoLnYxLkdldFJlc291cmNlUmVzcG9uc2USYAoNTGlzdFJlc291cmNlcxImLnRlbGVwb3J0LmF1dGgudjEuTGlzdFJlc291cmNlc1JlcXVlc3QaJy50ZWxlcG9ydC5hdXRoLnYxLkxpc3RSZXNvdXJjZXNSZXNwb25zZRJjCg5DcmVhdGVSZXNvdXJjZRInLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlUmVzb3VyY2VSZXF1ZXN0GigudGVsZXBvcnQuYXV0aC52MS5DcmVhdGVSZXNvdXJjZVJlc3BvbnNlEmMKDlVwc2VydFJlc291cmNlEicudGVsZXBvcnQuYXV0aC52MS5VcHNlcnRSZXNvdXJjZVJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLlVwc2VydFJlc291cmNlUmVzcG9uc2USYwoORGVsZXRlUmVzb3VyY2USJy50ZWxlcG9ydC5hdXRoLnYxLkRlbGV0ZVJlc291cmNlUmVxdWVzdBooLnRlbGVwb3J0LmF1dGgudjEuRGVsZXRlUmVzb3VyY2VSZXNwb25zZRJmCg9DcmVhdGVVc2VyVG9rZW4SKC50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVVzZXJUb2tlblJlcXVlc3QaKS50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVVzZXJUb2tlblJlc3BvbnNlEl0KDEdldFVzZXJUb2tlbhIlLnRlbGVwb3J0LmF1dGgudjEuR2V0VXNlclRva2VuUmVxdWVzdBomLnRlbGVwb3J0LmF1dGgudjEuR2V0VXNlclRva2VuUmVzcG9uc2USfgoXQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW4SMC50ZWxlcG9ydC5hdXRoLnYxLkNoYW5nZVBhc3N3b3JkV2l0aFRva2VuUmVxdWVzdBoxLnRlbGVwb3J0LmF1dGgudjEuQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXNwb25zZRJkChNBdXRoZW50aWNhdGVTU0hVc2VyEiwudGVsZXBvcnQuYXV0aC52MS5BdXRoZW50aWNhdGVTU0hVc2VyUmVxdWVzdBofLnRlbGVwb3J0LmF1dGgudjEuQ2VydHNSZXNwb25zZRJgChFHZW5lcmF0ZVVzZXJDZXJ0cxIqLnRlbGVwb3J0LmF1dGgudjEuR2VuZXJhdGVVc2VyQ2VydHNSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEmAKEUdlbmVyYXRlSG9zdENlcnRzEioudGVsZXBvcnQuYXV0aC52MS5HZW5lcmF0ZUhvc3RDZXJ0c1JlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USbwoSR2V0Q2VydEF1dGhvcml0aWVzEisudGVsZXBvcnQuYXV0aC52MS5HZXRDZXJ0QXV0aG9yaXRpZXNSZXF1ZXN0GiwudGVsZXBvcnQuYXV0aC52MS5HZXRDZXJ0QXV0aG9yaXRpZXNSZXNwb25zZRJdCgxTZWFyY2hFdmVudHMSJS50ZWxlcG9ydC5hdXRoLnYxLlNlYXJjaEV2ZW50c1JlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLlNlYXJjaEV2ZW50c1Jlc3BvbnNlEmMKDkVtaXRBdWRpdEV2ZW50EicudGVsZXBvcnQuYXV0aC52MS5FbWl0QXVkaXRFdmVudFJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkVtaXRBdWRpdEV2ZW50UmVzcG9uc2USdQoUVXBsb2FkUmVjb3JkaW5nQ2h1bmsSLS50ZWxlcG9ydC5hdXRoLnYxLlVwbG9hZFJlY29yZGluZ0NodW5rUmVxdWVzdBouLnRlbGVwb3J0LmF1dGgudjEuVXBsb2FkUmVjb3JkaW5nQ2h1bmtSZXNwb25zZRJdCgxHZXRSZWNvcmRpbmcSJS50ZWxlcG9ydC5hdXRoLnYxLkdldFJlY29yZGluZ1JlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLkdldFJlY29yZGluZ1Jlc3BvbnNlElMKC1dhdGNoRXZlbnRzEiQudGVsZXBvcnQuYXV0aC52MS5XYXRjaEV2ZW50c1JlcXVlc3QaHC50ZWxlcG9ydC5hdXRoLnYxLldhdGNoRXZlbnQwAWIGcHJvdG8z");
+  fileDesc("Cht0ZWxlcG9ydC9hdXRoL3YxL2F1dGgucHJvdG8SEHRlbGVwb3J0LmF1dGgudjEiDQoLUGluZ1JlcXVlc3QiogEKDFBpbmdSZXNwb25zZRIUCgxjbHVzdGVyX25hbWUYASABKAkSFgoOc2VydmVyX3ZlcnNpb24YAiABKAkSDwoHY2FfcGlucxgDIAMoCRIQCgh1c2VybmFtZRgEIAEoCRINCgVyb2xlcxgFIAMoCRIUCgxzeXN0ZW1fcm9sZXMYBiADKAkSHAoUYXV0aF9wcmVmZXJlbmNlX2pzb24YByABKAkiRgoSR2V0UmVzb3VyY2VSZXF1ZXN0EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgx3aXRoX3NlY3JldHMYAyABKAgiLAoTR2V0UmVzb3VyY2VSZXNwb25zZRIVCg1yZXNvdXJjZV9qc29uGAEgASgJIjoKFExpc3RSZXNvdXJjZXNSZXF1ZXN0EgwKBGtpbmQYASABKAkSFAoMd2l0aF9zZWNyZXRzGAIgASgIIi8KFUxpc3RSZXNvdXJjZXNSZXNwb25zZRIWCg5yZXNvdXJjZXNfanNvbhgBIAMoCSIuChVDcmVhdGVSZXNvdXJjZVJlcXVlc3QSFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIvChZDcmVhdGVSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiLgoVVXBzZXJ0UmVzb3VyY2VSZXF1ZXN0EhUKDXJlc291cmNlX2pzb24YASABKAkiLwoWVXBzZXJ0UmVzb3VyY2VSZXNwb25zZRIVCg1yZXNvdXJjZV9qc29uGAEgASgJIjMKFURlbGV0ZVJlc291cmNlUmVxdWVzdBIMCgRraW5kGAEgASgJEgwKBG5hbWUYAiABKAkiGAoWRGVsZXRlUmVzb3VyY2VSZXNwb25zZSJEChZDcmVhdGVVc2VyVG9rZW5SZXF1ZXN0EgwKBHVzZXIYASABKAkSDAoEa2luZBgCIAEoCRIOCgZ0dGxfbXMYAyABKAMiLQoXQ3JlYXRlVXNlclRva2VuUmVzcG9uc2USEgoKdG9rZW5fanNvbhgBIAEoCSInChNHZXRVc2VyVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJImUKFEdldFVzZXJUb2tlblJlc3BvbnNlEhIKCnRva2VuX2pzb24YASABKAkSEgoKb3RwX3NlY3JldBgCIAEoCRIPCgdvdHBfdXJpGAMgASgJEhQKDG90cF9yZXF1aXJlZBgEIAEoCCJrCh5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIb3RwX2NvZGUYAyABKAkSEwoLcmVtb3RlX2FkZHIYBCABKAkiLwofQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXNwb25zZRIMCgR1c2VyGAEgASgJIqMBChpBdXRoZW50aWNhdGVTU0hVc2VyUmVxdWVzdBIMCgR1c2VyGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhAKCG90cF9jb2RlGAMgASgJEhYKDnNzaF9wdWJsaWNfa2V5GAQgASgJEhYKDnRsc19wdWJsaWNfa2V5GAUgASgJEg4KBnR0bF9tcxgGIAEoAxITCgtyZW1vdGVfYWRkchgHIAEoCSJyCg1DZXJ0c1Jlc3BvbnNlEhAKCHVzZXJuYW1lGAEgASgJEhAKCHNzaF9jZXJ0GAIgASgJEhAKCHRsc19jZXJ0GAMgASgJEhUKDWhvc3RfY2FzX2pzb24YBCADKAkSFAoMdGxzX2NhX2NlcnRzGAUgAygJItEBChhHZW5lcmF0ZVVzZXJDZXJ0c1JlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSFgoOc3NoX3B1YmxpY19rZXkYAiABKAkSFgoOdGxzX3B1YmxpY19rZXkYAyABKAkSDgoGdHRsX21zGAQgASgDEhgKEHJvdXRlX3RvX2NsdXN0ZXIYBSABKAkSEgoKZGJfc2VydmljZRgGIAEoCRITCgtkYl9wcm90b2NvbBgHIAEoCRIPCgdkYl91c2VyGAggASgJEg8KB2RiX25hbWUYCSABKAkivgEKGEdlbmVyYXRlSG9zdENlcnRzUmVxdWVzdBIPCgdob3N0X2lkGAEgASgJEhEKCW5vZGVfbmFtZRgCIAEoCRIMCgRyb2xlGAMgASgJEh0KFWFkZGl0aW9uYWxfcHJpbmNpcGFscxgEIAMoCRIRCglkbnNfbmFtZXMYBSADKAkSFgoOc3NoX3B1YmxpY19rZXkYBiABKAkSFgoOdGxzX3B1YmxpY19rZXkYByABKAkSDgoGdHRsX21zGAggASgDIoYBCh5SZWlzc3VlVXNlckNlcnRGb3JQcm94eVJlcXVlc3QSEAoIc3NoX2NlcnQYASABKAkSFgoOc3NoX3B1YmxpY19rZXkYAiABKAkSEQoJYXV0aF9kYXRhGAMgASgMEhYKDmF1dGhfc2lnbmF0dXJlGAQgASgMEg8KB25vZGVfaWQYBSABKAkiKQoZR2V0Q2VydEF1dGhvcml0aWVzUmVxdWVzdBIMCgR0eXBlGAEgASgJIi4KGkdldENlcnRBdXRob3JpdGllc1Jlc3BvbnNlEhAKCGNhc19qc29uGAEgAygJInsKE1NlYXJjaEV2ZW50c1JlcXVlc3QSDwoHZnJvbV9tcxgBIAEoAxINCgV0b19tcxgCIAEoAxITCgtldmVudF90eXBlcxgDIAMoCRINCgVsaW1pdBgEIAEoBRINCgVvcmRlchgFIAEoCRIRCglzdGFydF9rZXkYBiABKAkiPQoUU2VhcmNoRXZlbnRzUmVzcG9uc2USEwoLZXZlbnRzX2pzb24YASADKAkSEAoIbGFzdF9rZXkYAiABKAkiKwoVRW1pdEF1ZGl0RXZlbnRSZXF1ZXN0EhIKCmV2ZW50X2pzb24YASABKAkiGAoWRW1pdEF1ZGl0RXZlbnRSZXNwb25zZSJ0ChtVcGxvYWRSZWNvcmRpbmdDaHVua1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZvZmZzZXQYAiABKAMSDAoEZGF0YRgDIAEoDBINCgVmaW5hbBgEIAEoCBIUCgxwYXJ0aWNpcGFudHMYBSADKAkiLAocVXBsb2FkUmVjb3JkaW5nQ2h1bmtSZXNwb25zZRIMCgRzaXplGAEgASgDIkgKE0dldFJlY29yZGluZ1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZvZmZzZXQYAiABKAMSDQoFbGltaXQYAyABKAUiRAoUR2V0UmVjb3JkaW5nUmVzcG9uc2USDAoEZGF0YRgBIAEoDBIMCgRzaXplGAIgASgDEhAKCGNvbXBsZXRlGAMgASgIIiMKEldhdGNoRXZlbnRzUmVxdWVzdBINCgVraW5kcxgBIAMoCSJNCgpXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSDAoEa2luZBgCIAEoCRIMCgRuYW1lGAMgASgJEhUKDXJlc291cmNlX2pzb24YBCABKAkygA8KC0F1dGhTZXJ2aWNlEkUKBFBpbmcSHS50ZWxlcG9ydC5hdXRoLnYxLlBpbmdSZXF1ZXN0Gh4udGVsZXBvcnQuYXV0aC52MS5QaW5nUmVzcG9uc2USWgoLR2V0UmVzb3VyY2USJC50ZWxlcG9ydC5hdXRoLnYxLkdldFJlc291cmNlUmVxdWVzdBolLnRlbGVwb3J0LmF1dGgudjEuR2V0UmVzb3VyY2VSZXNwb25zZRJgCg1MaXN0UmVzb3VyY2VzEiYudGVsZXBvcnQuYXV0aC52MS5MaXN0UmVzb3VyY2VzUmVxdWVzdBonLnRlbGVwb3J0LmF1dGgudjEuTGlzdFJlc291cmNlc1Jlc3BvbnNlEmMKDkNyZWF0ZVJlc291cmNlEicudGVsZXBvcnQuYXV0aC52MS5DcmVhdGVSZXNvdXJjZVJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVJlc291cmNlUmVzcG9uc2USYwoOVXBzZXJ0UmVzb3VyY2USJy50ZWxlcG9ydC5hdXRoLnYxLlVwc2VydFJlc291cmNlUmVxdWVzdBooLnRlbGVwb3J0LmF1dGgudjEuVXBzZXJ0UmVzb3VyY2VSZXNwb25zZRJjCg5EZWxldGVSZXNvdXJjZRInLnRlbGVwb3J0LmF1dGgudjEuRGVsZXRlUmVzb3VyY2VSZXF1ZXN0GigudGVsZXBvcnQuYXV0aC52MS5EZWxldGVSZXNvdXJjZVJlc3BvbnNlEmYKD0NyZWF0ZVVzZXJUb2tlbhIoLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlVXNlclRva2VuUmVxdWVzdBopLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlVXNlclRva2VuUmVzcG9uc2USXQoMR2V0VXNlclRva2VuEiUudGVsZXBvcnQuYXV0aC52MS5HZXRVc2VyVG9rZW5SZXF1ZXN0GiYudGVsZXBvcnQuYXV0aC52MS5HZXRVc2VyVG9rZW5SZXNwb25zZRJ+ChdDaGFuZ2VQYXNzd29yZFdpdGhUb2tlbhIwLnRlbGVwb3J0LmF1dGgudjEuQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXF1ZXN0GjEudGVsZXBvcnQuYXV0aC52MS5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlc3BvbnNlEmQKE0F1dGhlbnRpY2F0ZVNTSFVzZXISLC50ZWxlcG9ydC5hdXRoLnYxLkF1dGhlbnRpY2F0ZVNTSFVzZXJSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEmAKEUdlbmVyYXRlVXNlckNlcnRzEioudGVsZXBvcnQuYXV0aC52MS5HZW5lcmF0ZVVzZXJDZXJ0c1JlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USYAoRR2VuZXJhdGVIb3N0Q2VydHMSKi50ZWxlcG9ydC5hdXRoLnYxLkdlbmVyYXRlSG9zdENlcnRzUmVxdWVzdBofLnRlbGVwb3J0LmF1dGgudjEuQ2VydHNSZXNwb25zZRJsChdSZWlzc3VlVXNlckNlcnRGb3JQcm94eRIwLnRlbGVwb3J0LmF1dGgudjEuUmVpc3N1ZVVzZXJDZXJ0Rm9yUHJveHlSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEm8KEkdldENlcnRBdXRob3JpdGllcxIrLnRlbGVwb3J0LmF1dGgudjEuR2V0Q2VydEF1dGhvcml0aWVzUmVxdWVzdBosLnRlbGVwb3J0LmF1dGgudjEuR2V0Q2VydEF1dGhvcml0aWVzUmVzcG9uc2USXQoMU2VhcmNoRXZlbnRzEiUudGVsZXBvcnQuYXV0aC52MS5TZWFyY2hFdmVudHNSZXF1ZXN0GiYudGVsZXBvcnQuYXV0aC52MS5TZWFyY2hFdmVudHNSZXNwb25zZRJjCg5FbWl0QXVkaXRFdmVudBInLnRlbGVwb3J0LmF1dGgudjEuRW1pdEF1ZGl0RXZlbnRSZXF1ZXN0GigudGVsZXBvcnQuYXV0aC52MS5FbWl0QXVkaXRFdmVudFJlc3BvbnNlEnUKFFVwbG9hZFJlY29yZGluZ0NodW5rEi0udGVsZXBvcnQuYXV0aC52MS5VcGxvYWRSZWNvcmRpbmdDaHVua1JlcXVlc3QaLi50ZWxlcG9ydC5hdXRoLnYxLlVwbG9hZFJlY29yZGluZ0NodW5rUmVzcG9uc2USXQoMR2V0UmVjb3JkaW5nEiUudGVsZXBvcnQuYXV0aC52MS5HZXRSZWNvcmRpbmdSZXF1ZXN0GiYudGVsZXBvcnQuYXV0aC52MS5HZXRSZWNvcmRpbmdSZXNwb25zZRJTCgtXYXRjaEV2ZW50cxIkLnRlbGVwb3J0LmF1dGgudjEuV2F0Y2hFdmVudHNSZXF1ZXN0GhwudGVsZXBvcnQuYXV0aC52MS5XYXRjaEV2ZW50MAFiBnByb3RvMw");
 
 /**
  * @generated from message teleport.auth.v1.PingRequest
@@ -635,6 +635,54 @@ export const GenerateHostCertsRequestSchema: GenMessage<GenerateHostCertsRequest
   messageDesc(file_teleport_auth_v1_auth, 21);
 
 /**
+ * @generated from message teleport.auth.v1.ReissueUserCertForProxyRequest
+ */
+export type ReissueUserCertForProxyRequest = Message<"teleport.auth.v1.ReissueUserCertForProxyRequest"> & {
+  /**
+   * The user's OpenSSH certificate line, as the client presented it to the proxy.
+   *
+   * @generated from field: string ssh_cert = 1;
+   */
+  sshCert: string;
+
+  /**
+   * authorized_keys line of the key the proxy generated; the new certificate certifies it.
+   *
+   * @generated from field: string ssh_public_key = 2;
+   */
+  sshPublicKey: string;
+
+  /**
+   * What the client signed to authenticate to the proxy (RFC 4252 section 7: session identifier
+   * followed by the publickey userauth request naming ssh_cert) ...
+   *
+   * @generated from field: bytes auth_data = 3;
+   */
+  authData: Uint8Array;
+
+  /**
+   * ... and its SSH signature blob, made with the certificate's key. Each is accepted once.
+   *
+   * @generated from field: bytes auth_signature = 4;
+   */
+  authSignature: Uint8Array;
+
+  /**
+   * UUID of the node the proxy is connecting to (agentless OpenSSH nodes; audit).
+   *
+   * @generated from field: string node_id = 5;
+   */
+  nodeId: string;
+};
+
+/**
+ * Describes the message teleport.auth.v1.ReissueUserCertForProxyRequest.
+ * Use `create(ReissueUserCertForProxyRequestSchema)` to create a new message.
+ */
+export const ReissueUserCertForProxyRequestSchema: GenMessage<ReissueUserCertForProxyRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 22);
+
+/**
  * @generated from message teleport.auth.v1.GetCertAuthoritiesRequest
  */
 export type GetCertAuthoritiesRequest = Message<"teleport.auth.v1.GetCertAuthoritiesRequest"> & {
@@ -651,7 +699,7 @@ export type GetCertAuthoritiesRequest = Message<"teleport.auth.v1.GetCertAuthori
  * Use `create(GetCertAuthoritiesRequestSchema)` to create a new message.
  */
 export const GetCertAuthoritiesRequestSchema: GenMessage<GetCertAuthoritiesRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 22);
+  messageDesc(file_teleport_auth_v1_auth, 23);
 
 /**
  * @generated from message teleport.auth.v1.GetCertAuthoritiesResponse
@@ -668,7 +716,7 @@ export type GetCertAuthoritiesResponse = Message<"teleport.auth.v1.GetCertAuthor
  * Use `create(GetCertAuthoritiesResponseSchema)` to create a new message.
  */
 export const GetCertAuthoritiesResponseSchema: GenMessage<GetCertAuthoritiesResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 23);
+  messageDesc(file_teleport_auth_v1_auth, 24);
 
 /**
  * @generated from message teleport.auth.v1.SearchEventsRequest
@@ -714,7 +762,7 @@ export type SearchEventsRequest = Message<"teleport.auth.v1.SearchEventsRequest"
  * Use `create(SearchEventsRequestSchema)` to create a new message.
  */
 export const SearchEventsRequestSchema: GenMessage<SearchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 24);
+  messageDesc(file_teleport_auth_v1_auth, 25);
 
 /**
  * @generated from message teleport.auth.v1.SearchEventsResponse
@@ -736,7 +784,7 @@ export type SearchEventsResponse = Message<"teleport.auth.v1.SearchEventsRespons
  * Use `create(SearchEventsResponseSchema)` to create a new message.
  */
 export const SearchEventsResponseSchema: GenMessage<SearchEventsResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 25);
+  messageDesc(file_teleport_auth_v1_auth, 26);
 
 /**
  * @generated from message teleport.auth.v1.EmitAuditEventRequest
@@ -753,7 +801,7 @@ export type EmitAuditEventRequest = Message<"teleport.auth.v1.EmitAuditEventRequ
  * Use `create(EmitAuditEventRequestSchema)` to create a new message.
  */
 export const EmitAuditEventRequestSchema: GenMessage<EmitAuditEventRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 26);
+  messageDesc(file_teleport_auth_v1_auth, 27);
 
 /**
  * @generated from message teleport.auth.v1.EmitAuditEventResponse
@@ -766,7 +814,7 @@ export type EmitAuditEventResponse = Message<"teleport.auth.v1.EmitAuditEventRes
  * Use `create(EmitAuditEventResponseSchema)` to create a new message.
  */
 export const EmitAuditEventResponseSchema: GenMessage<EmitAuditEventResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 27);
+  messageDesc(file_teleport_auth_v1_auth, 28);
 
 /**
  * @generated from message teleport.auth.v1.UploadRecordingChunkRequest
@@ -809,7 +857,7 @@ export type UploadRecordingChunkRequest = Message<"teleport.auth.v1.UploadRecord
  * Use `create(UploadRecordingChunkRequestSchema)` to create a new message.
  */
 export const UploadRecordingChunkRequestSchema: GenMessage<UploadRecordingChunkRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 28);
+  messageDesc(file_teleport_auth_v1_auth, 29);
 
 /**
  * @generated from message teleport.auth.v1.UploadRecordingChunkResponse
@@ -828,7 +876,7 @@ export type UploadRecordingChunkResponse = Message<"teleport.auth.v1.UploadRecor
  * Use `create(UploadRecordingChunkResponseSchema)` to create a new message.
  */
 export const UploadRecordingChunkResponseSchema: GenMessage<UploadRecordingChunkResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 29);
+  messageDesc(file_teleport_auth_v1_auth, 30);
 
 /**
  * @generated from message teleport.auth.v1.GetRecordingRequest
@@ -855,7 +903,7 @@ export type GetRecordingRequest = Message<"teleport.auth.v1.GetRecordingRequest"
  * Use `create(GetRecordingRequestSchema)` to create a new message.
  */
 export const GetRecordingRequestSchema: GenMessage<GetRecordingRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 30);
+  messageDesc(file_teleport_auth_v1_auth, 31);
 
 /**
  * @generated from message teleport.auth.v1.GetRecordingResponse
@@ -882,7 +930,7 @@ export type GetRecordingResponse = Message<"teleport.auth.v1.GetRecordingRespons
  * Use `create(GetRecordingResponseSchema)` to create a new message.
  */
 export const GetRecordingResponseSchema: GenMessage<GetRecordingResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 31);
+  messageDesc(file_teleport_auth_v1_auth, 32);
 
 /**
  * @generated from message teleport.auth.v1.WatchEventsRequest
@@ -901,7 +949,7 @@ export type WatchEventsRequest = Message<"teleport.auth.v1.WatchEventsRequest"> 
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 32);
+  messageDesc(file_teleport_auth_v1_auth, 33);
 
 /**
  * @generated from message teleport.auth.v1.WatchEvent
@@ -937,7 +985,7 @@ export type WatchEvent = Message<"teleport.auth.v1.WatchEvent"> & {
  * Use `create(WatchEventSchema)` to create a new message.
  */
 export const WatchEventSchema: GenMessage<WatchEvent> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 33);
+  messageDesc(file_teleport_auth_v1_auth, 34);
 
 /**
  * AuthService is the only way other services and tools reach cluster state.
@@ -1063,6 +1111,19 @@ export const AuthService: GenService<{
   generateHostCerts: {
     methodKind: "unary";
     input: typeof GenerateHostCertsRequestSchema;
+    output: typeof CertsResponseSchema;
+  },
+  /**
+   * ReissueUserCertForProxy lets the proxy log in to a node as a user whose SSH connection it
+   * terminates (session recording mode proxy/proxy-sync, agentless OpenSSH nodes): given the
+   * user's certificate and the signature the user's client made when it authenticated to the
+   * proxy, it certifies a key the proxy generated with the same identity. Proxy only.
+   *
+   * @generated from rpc teleport.auth.v1.AuthService.ReissueUserCertForProxy
+   */
+  reissueUserCertForProxy: {
+    methodKind: "unary";
+    input: typeof ReissueUserCertForProxyRequestSchema;
     output: typeof CertsResponseSchema;
   },
   /**
