@@ -11,7 +11,8 @@
 import type { AcceptConnection, RejectConnection, ServerChannel, TcpipRequestInfo } from 'ssh2';
 import { sessionConnectEvent } from './audit.ts';
 import { connectToNode, type ProxyConnection } from './context.ts';
-import { bridge, describeNode, rejectChannelOpen } from './forward.ts';
+import { bridge, describeNode } from './forward.ts';
+import { rejectChannelOpen } from '../../sshutils/ssh2Internals.ts';
 
 /** Handles one direct-tcpip request on an authenticated connection. */
 export function handleDirectTcpip(

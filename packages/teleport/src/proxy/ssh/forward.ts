@@ -7,7 +7,7 @@
  */
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Connection, ServerChannel } from 'ssh2';
+import type { ServerChannel } from 'ssh2';
 import { ConnectionProblemError } from '@teleport-ts/api/errors';
 import type { Server } from '@teleport-ts/api/types/server';
 import { splitHostPort } from './nodeResolver.ts';
@@ -95,27 +95,4 @@ export function bridge(channel: ServerChannel, node: Duplex, opts: BridgeOptions
   channel.once('close', () => finish());
   channel.on('error', (err: Error) => finish(err));
   return () => finish();
-}
-
-/** The part of ssh2's Protocol the reject shim below reaches into. */
-interface ChannelOpenFailProtocol {
-  channelOpenFail?: (recipient: number, reason: number, description: string) => void;
-}
-
-/**
- * Rejects a channel open request with a description the client shows ("open failed: connect failed:
- * node 'db-7' not found; ..."). ssh2 1.17's `reject()` always sends an empty description, so the
- * protocol's channelOpenFail is wrapped for the duration of the (synchronous) reject call. If a
- * future ssh2 moves it, this degrades to a plain reject.
- */
-export function rejectChannelOpen(conn: Connection, reject: () => void, description: string): void {
-  const proto = (conn as unknown as { _protocol?: ChannelOpenFailProtocol })._protocol;
-  const original = proto?.channelOpenFail;
-  if (!proto || typeof original !== 'function') return reject();
-  proto.channelOpenFail = (recipient, reason) => original.call(proto, recipient, reason, description);
-  try {
-    reject();
-  } finally {
-    proto.channelOpenFail = original;
-  }
 }

@@ -16,7 +16,7 @@ import type { UserSSHIdentity } from '@teleport-ts/api/sshcert/identity';
 import { verifyUserCertAuth } from '../../sshutils/userCertAuth.ts';
 import type { Logger } from '../../utils/logger.ts';
 import { proxyAuthFailureEvent, type AuditSink } from './audit.ts';
-import { sendAuthBanner } from './sshWire.ts';
+import { sendAuthBanner } from '../../sshutils/ssh2Internals.ts';
 import { MAX_AUTH_TRIES } from './userAuth.ts';
 
 /** A client's proven login at the forwarding server. */

@@ -13,8 +13,8 @@ import type { AcceptConnection, ClientChannel, Connection, RejectConnection, Ser
 import { errorMessage } from '@teleport-ts/api/errors';
 import { EventCodes, EventTypes } from '@teleport-ts/api/events/codes';
 import type { ForwardedConnection } from './forwardContext.ts';
-import { rejectChannelOpen } from './forward.ts';
-import { openAgentChannel } from './sshWire.ts';
+import { rejectChannelOpen } from '../../sshutils/ssh2Internals.ts';
+import { openAgentChannel } from '../../sshutils/ssh2Internals.ts';
 
 /** Joins two channels both ways; either closing closes the other. */
 export function joinChannels(a: Duplex, b: Duplex): void {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Connection } from 'ssh2';
 import type { ConnContext } from './context.ts';
 import type { OSUser } from './osUser.ts';
-import { openAgentChannel } from './wire.ts';
+import { openAgentChannel } from '../../sshutils/ssh2Internals.ts';
 
 /** Why agent forwarding is refused for this connection, or undefined when allowed. */
 export function agentForwardingDenial(c: ConnContext): string | undefined {

@@ -18,7 +18,7 @@ import type { Logger } from '../../utils/logger.ts';
 import type { AccessCache } from './accessCache.ts';
 import type { NodeAuditor } from './audit.ts';
 import { requireOSUser, type OSUser } from './osUser.ts';
-import { sendAuthBanner } from './wire.ts';
+import { sendAuthBanner } from '../../sshutils/ssh2Internals.ts';
 
 /** A user allowed in: who they are, as which login, and what their roles let them do. */
 export interface AuthorizedUser {

@@ -13,7 +13,7 @@ import type { AuthorizedUser } from './authHandler.ts';
 import { connFields, type ConnContext, type NodeContext } from './context.ts';
 import { handleDirectTcpip, RemoteForwards } from './forwarding.ts';
 import { handleSessionChannel } from './sessionChannel.ts';
-import { connectionSocket, disconnectWithMessage, DisconnectReason } from './wire.ts';
+import { connectionSocket, disconnectWithMessage, DisconnectReason } from '../../sshutils/ssh2Internals.ts';
 
 /** Time allowed from connecting to being authenticated. */
 export const AUTH_TIMEOUT_MS = 60_000;

@@ -1,14 +1,16 @@
 /**
- * @module srv/ssh/wire
- * The three SSH messages the node service needs that ssh2 1.17's server has no public API for:
+ * @module sshutils/ssh2Internals
+ * SSH messages the node service and the proxy need that ssh2 1.17's server has no public API for:
  * - SSH_MSG_USERAUTH_BANNER at any point of authentication (RFC 4252 §5.4), to tell a refused
  *   user why (ssh2 only sends the static `banner` option, once);
  * - SSH_MSG_DISCONNECT with a description (RFC 4253 §11.1), so a terminated client prints why
  *   (ssh2's `end()` sends an empty one);
  * - opening an `auth-agent@openssh.com` channel to the client for agent forwarding (ssh2's
  *   Protocol has `openssh_authAgent` but its Server never calls it).
+ * - a channel-open failure with a description (ssh2's `reject()` always sends an empty one).
  * Each reaches into ssh2 internals (`_protocol`, `_chanMgr`, lib/protocol/utils.js), exactly as ssh2's
- * own server.js does; the node's OpenSSH tests fail if an ssh2 upgrade moves them.
+ * own server.js does; the node's and the proxy's OpenSSH tests fail if an ssh2 upgrade moves them.
+ * Shared here so there is one place to patch.
  */
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
@@ -142,4 +144,27 @@ export function openAgentChannel(conn: Connection): Promise<Channel> {
     if (local === -1) return reject(new Error('no free SSH channels for the agent connection'));
     c._protocol.openssh_authAgent(local, MAX_WINDOW, PACKET_SIZE);
   });
+}
+
+/** The part of ssh2's Protocol the reject shim below reaches into. */
+interface ChannelOpenFailProtocol {
+  channelOpenFail?: (recipient: number, reason: number, description: string) => void;
+}
+
+/**
+ * Rejects a channel open request with a description the client shows ("open failed: connect failed:
+ * node 'db-7' not found; ..."). ssh2 1.17's `reject()` always sends an empty description, so the
+ * protocol's channelOpenFail is wrapped for the duration of the (synchronous) reject call. If a
+ * future ssh2 moves it, this degrades to a plain reject.
+ */
+export function rejectChannelOpen(conn: Connection, reject: () => void, description: string): void {
+  const proto = (conn as unknown as { _protocol?: ChannelOpenFailProtocol })._protocol;
+  const original = proto?.channelOpenFail;
+  if (!proto || typeof original !== 'function') return reject();
+  proto.channelOpenFail = (recipient, reason) => original.call(proto, recipient, reason, description);
+  try {
+    reject();
+  } finally {
+    proto.channelOpenFail = original;
+  }
 }
