@@ -4,4 +4,5 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { runTsh } = await import('../src/tool/tsh/main.ts');
-process.exitCode = await runTsh(process.argv.slice(2));
+// Exit at once: idle API connections (the auth tunnel keeps its HTTP/2 session for 60 s) must not hold tsh open.
+process.exit(await runTsh(process.argv.slice(2)));

@@ -78,7 +78,10 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
         clock: opts.clock, logger: componentLogger(opts.logger, 'proxy:ssh'),
       })
     : undefined;
-  const sshPublicAddr = opts.sshPublicAddr ?? `${publicHost}:${ssh?.address.port ?? 3023}`;
+  // Without a public address, advertise the bound listen address as upstream does: tsh replaces an
+  // unspecified host (0.0.0.0) with the host it reached the web proxy at, and the nodename may not resolve.
+  const sshListen = ssh && !opts.publicAddr ? `${ssh.address.host.includes(':') ? `[${ssh.address.host}]` : ssh.address.host}:${ssh.address.port}` : undefined;
+  const sshPublicAddr = opts.sshPublicAddr ?? sshListen ?? `${publicHost}:${ssh?.address.port ?? 3023}`;
   const ctx = {
     authClient,
     clusterName: opts.identity.clusterName,

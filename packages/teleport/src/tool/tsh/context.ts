@@ -27,12 +27,16 @@ export interface TshContext {
   keyStore: KeyStore;
   /** Current time; injected so tests can look at expired certificates. */
   now(): Date;
+  /** Aborted to end long-running commands (`tsh ssh -N`, `tsh join`) from tests; SIGINT/SIGTERM otherwise. */
+  signal?: AbortSignal;
+  /** Run when the command ends (closing connections that would otherwise keep the process alive). */
+  cleanups: Array<() => void>;
 }
 
 /** Builds the context for one run. */
-export function newContext(io: CLIIO, now: () => Date = () => new Date()): TshContext {
+export function newContext(io: CLIIO, now: () => Date = () => new Date(), signal?: AbortSignal): TshContext {
   const home = tshHome(io.env);
-  return { io, home, keyStore: new KeyStore(home), now };
+  return { io, home, keyStore: new KeyStore(home), now, cleanups: [], ...(signal && { signal }) };
 }
 
 /** The current profile, or undefined when nobody is logged in (or it cannot be read). */

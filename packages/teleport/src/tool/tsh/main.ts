@@ -11,16 +11,27 @@ import { newContext } from './context.ts';
 import { registerLoginCommand } from './login.ts';
 import { registerLogoutCommand } from './logout.ts';
 import { registerStatusCommand } from './status.ts';
+import { registerLsCommand } from './ls.ts';
+import { protectRemoteCommand, registerSSHCommand } from './ssh.ts';
+import { registerSCPCommand } from './scp.ts';
+import { registerConfigCommand } from './config.ts';
+import { registerProxyCommands } from './proxySSH.ts';
+import { registerSessionCommands } from './sessions.ts';
+import { registerPlayCommand } from './play.ts';
+import { registerRecordingsCommands } from './recordings.ts';
+import { authClientGetter } from './cluster.ts';
 
 /** Extra knobs for tests. */
 export interface TshOptions {
   /** Clock for expiry decisions and "valid for" output. */
   now?: () => Date;
+  /** Ends long-running commands (`tsh ssh -N`, observers in `tsh join`) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** Runs tsh with `argv` (without the program name); returns the exit code. */
 export async function runTsh(argv: string[], io: CLIIO = processIO(), options: TshOptions = {}): Promise<number> {
-  const ctx = newContext(io, options.now);
+  const ctx = newContext(io, options.now, options.signal);
   const program = newProgram('tsh', 'Teleport command-line client: log in to a cluster and access its resources.', io)
     .configureHelp({ showGlobalOptions: true })
     .option('--proxy <host:port>', 'Teleport proxy web address (default: TELEPORT_PROXY, then the current profile)')
@@ -30,15 +41,28 @@ export async function runTsh(argv: string[], io: CLIIO = processIO(), options: T
     .option('-d, --debug', 'print stack traces on errors')
     .addHelpText('after', [
       '',
-      'Environment: TELEPORT_PROXY, TELEPORT_USER, TELEPORT_HOME (client home, default ~/.tsh).',
+      'Environment: TELEPORT_PROXY, TELEPORT_USER, TELEPORT_HOME (client home, default ~/.tsh), TELEPORT_CLUSTER.',
       '',
     ].join('\n'));
   registerLoginCommand(program, ctx);
   registerLogoutCommand(program, ctx);
   registerStatusCommand(program, ctx);
+  registerLsCommand(program, ctx);
+  registerSSHCommand(program, ctx);
+  registerSCPCommand(program, ctx);
+  registerConfigCommand(program, ctx);
+  registerProxyCommands(program, ctx);
+  registerSessionCommands(program, ctx);
+  const getAuthClient = authClientGetter(ctx, program);
+  registerPlayCommand(program, io, getAuthClient);
+  registerRecordingsCommands(program, io, getAuthClient);
   program.command('version').description('Print the version of tsh.').action(() => {
     io.stdout.write(`Teleport v${VERSION} (tsh, TypeScript implementation) node ${process.version}\n`);
   });
   const debug = argv.includes('-d') || argv.includes('--debug');
-  return runProgram(program, argv, io, debug);
+  try {
+    return await runProgram(program, protectRemoteCommand(argv), io, debug);
+  } finally {
+    for (const cleanup of ctx.cleanups.splice(0)) cleanup();
+  }
 }
