@@ -4,10 +4,12 @@
  * watch, wait for its "init" event, list the kind, then apply put/delete events in order. Events
  * that arrive while the list is in flight are buffered by the stream and applied after it, so the
  * copy converges on the backend's state. A broken stream is reopened with capped backoff; meanwhile
- * the last known copy keeps serving (it is marked stale, not cleared).
+ * the last known copy keeps serving (it is marked stale, not cleared). The loop is
+ * services/watchLoop's.
  */
 import type { AuthClient } from '@teleport-ts/api/client/authClient';
 import type { Resource } from '@teleport-ts/api/types/resource';
+import { runWatchLoop } from '../../services/watchLoop.ts';
 import type { Logger } from '../../utils/logger.ts';
 
 /** The two calls of the auth client a cache uses. */
@@ -67,32 +69,22 @@ export class ResourceCache<T extends Resource> {
   }
 
   private async run(): Promise<void> {
-    const { logger } = this.opts;
-    const min = this.opts.retryMinMs ?? 500;
-    const max = this.opts.retryMaxMs ?? 15_000;
-    let delay = min;
-    while (!this.abort.signal.aborted) {
-      try {
-        for await (const ev of this.opts.source.watchEvents([this.opts.kind], this.abort.signal)) {
-          if (ev.type === 'init') {
-            await this.snapshot();
-            delay = min;
-          } else if (ev.type === 'put' && ev.resource) {
-            this.items.set(ev.name, ev.resource as T);
-          } else if (ev.type === 'delete') {
-            this.items.delete(ev.name);
-          }
-          this.opts.onChange?.();
-        }
-        if (!this.abort.signal.aborted) logger.warn({ kind: this.opts.kind }, 'watch stream ended; reconnecting');
-      } catch (err) {
-        if (this.abort.signal.aborted) break;
-        logger.warn({ kind: this.opts.kind, err: (err as Error).message }, `watch of ${this.opts.kind} failed; retrying in ${delay} ms`);
-      }
-      this.fresh = false;
-      await sleep(delay, this.abort.signal);
-      delay = Math.min(delay * 2, max);
-    }
+    const { logger, kind } = this.opts;
+    await runWatchLoop({
+      source: this.opts.source, kinds: [kind], signal: this.abort.signal,
+      minDelayMs: this.opts.retryMinMs ?? 500, maxDelayMs: this.opts.retryMaxMs ?? 15_000,
+      onEvent: async (ev) => {
+        if (ev.type === 'init') await this.snapshot();
+        else if (ev.type === 'put' && ev.resource) this.items.set(ev.name, ev.resource as T);
+        else if (ev.type === 'delete') this.items.delete(ev.name);
+        this.opts.onChange?.();
+      },
+      onDown: ({ failed, err, delayMs }) => {
+        if (failed) logger.warn({ kind, err: (err as Error).message }, `watch of ${kind} failed; retrying in ${delayMs} ms`);
+        else if (!this.abort.signal.aborted) logger.warn({ kind }, 'watch stream ended; reconnecting');
+        this.fresh = false;
+      },
+    });
     this.fresh = false;
   }
 
@@ -104,17 +96,4 @@ export class ResourceCache<T extends Resource> {
     this.loaded = true;
     this.resolveReady();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -18,6 +18,7 @@ import type { CertAuthority } from '@teleport-ts/api/types/certAuthority';
 import type { Role } from '@teleport-ts/api/types/role';
 import type { User } from '@teleport-ts/api/types/user';
 import { AccessChecker } from '../../services/rbac/accessChecker.ts';
+import { runWatchLoop } from '../../services/watchLoop.ts';
 import type { Logger } from '../../utils/logger.ts';
 
 /** Inputs of AccessCache. */
@@ -117,24 +118,16 @@ export class AccessCache {
   }
 
   private async run(): Promise<void> {
-    const max = this.opts.maxBackoffMs ?? 10_000;
-    let backoff = 250;
-    while (!this.stop.signal.aborted) {
-      try {
-        for await (const e of this.opts.authClient.watchEvents(['role', 'user', 'cert_authority'], this.stop.signal)) {
-          await this.apply(e);
-          backoff = 250;
-        }
-      } catch (err) {
-        if (this.stop.signal.aborted) break;
-        this.opts.logger.warn({ err: errorMessage(err) }, 'watch of roles, users and CAs failed; reading from auth until it is back');
-      }
-      this.live = false;
-      this.values.clear();
-      if (this.stop.signal.aborted) break;
-      await sleep(backoff, this.stop.signal);
-      backoff = Math.min(backoff * 2, max);
-    }
+    await runWatchLoop({
+      source: this.opts.authClient, kinds: ['role', 'user', 'cert_authority'], signal: this.stop.signal,
+      minDelayMs: 250, maxDelayMs: this.opts.maxBackoffMs ?? 10_000,
+      onEvent: (e) => this.apply(e),
+      onDown: ({ failed, err }) => {
+        if (failed) this.opts.logger.warn({ err: errorMessage(err) }, 'watch of roles, users and CAs failed; reading from auth until it is back');
+        this.live = false;
+        this.values.clear();
+      },
+    });
   }
 
   private async apply(e: WatchEventResult): Promise<void> {
@@ -180,16 +173,4 @@ function parseKeys(lines: string[], logger?: Logger): Buffer[] {
     }
   }
   return out;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

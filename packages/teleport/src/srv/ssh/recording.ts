@@ -3,8 +3,8 @@
  * Connects interactive sessions to session recording. A session talks to a {@link SessionSink}
  * (output, window changes, participants, close); {@link SessionRecordings} decides per session
  * whether to record - from the cluster's session_recording_config mode and the user's roles'
- * `record_session` (srv/recording/mode) - and builds the sink from srv/recording's SessionRecorder
- * (asciicast v2) over a RecordingSpool under `<data_dir>/log/upload/streaming`, which uploads to
+ * `record_session` (srv/recording/mode) - and builds the sink from a srv/recording RecordingManager
+ * (asciicast v2 over a RecordingSpool) under `<data_dir>/log/upload/streaming`, which uploads to
  * auth in the background. Spools left by a crash are resumed at start.
  */
 import path from 'node:path';
@@ -14,8 +14,7 @@ import { errorMessage } from '@teleport-ts/api/errors';
 import type { RecordingMode, SessionRecordingConfig } from '@teleport-ts/api/types/clusterConfig';
 import type { Role } from '@teleport-ts/api/types/role';
 import { mergeRecordSession, recordingMode, type RecordingDecision } from '../recording/mode.ts';
-import { SessionRecorder } from '../recording/recorder.ts';
-import { RecordingSpool, resumePending, type UploadChunk } from '../recording/spool.ts';
+import { RecordingManager, type RecordingRequest } from '../recording/recordings.ts';
 import type { Logger } from '../../utils/logger.ts';
 
 /** Where an interactive session's terminal goes besides its participants. */
@@ -47,33 +46,30 @@ export interface SessionRecordingsOptions {
 }
 
 /** What a new session needs to know to open its recording. */
-export interface OpenRecordingRequest {
-  sessionId: string;
+export interface OpenRecordingRequest extends RecordingRequest {
+  /** The user's roles, for their `record_session` option. */
   roles: readonly Role[];
-  width: number;
-  height: number;
-  participants: string[];
-  env: Record<string, string>;
 }
 
 /** Creates recordings for the node's sessions and finishes their uploads. */
 export class SessionRecordings {
-  private readonly spools = new Set<RecordingSpool>();
-  private readonly stopResume = new AbortController();
-  private resuming: Promise<unknown> = Promise.resolve();
+  private readonly manager: RecordingManager;
 
-  constructor(private readonly opts: SessionRecordingsOptions) {}
+  constructor(private readonly opts: SessionRecordingsOptions) {
+    const { authClient, dataDir, clock, logger } = opts;
+    this.manager = new RecordingManager({
+      dir: path.join(dataDir, 'log', 'upload', 'streaming'), upload: (chunk) => authClient.uploadRecordingChunk(chunk), clock, logger,
+    });
+  }
 
   /** The spool directory. */
   get dir(): string {
-    return path.join(this.opts.dataDir, 'log', 'upload', 'streaming');
+    return this.manager.dir;
   }
 
   /** Uploads recordings a previous run left behind (in the background). */
   resumePending(): void {
-    this.resuming = resumePending(this.dir, this.upload, { signal: this.stopResume.signal, logger: this.opts.logger })
-      .then((done) => done.length > 0 && this.opts.logger.info({ sessions: done }, 'uploaded recordings left by a previous run'))
-      .catch((err: unknown) => this.opts.logger.warn({ err: errorMessage(err) }, 'could not resume pending recordings'));
+    this.manager.resumePending();
   }
 
   /**
@@ -84,26 +80,16 @@ export class SessionRecordings {
     const mode = await this.clusterMode();
     const decision = recordingMode(mode, mergeRecordSession(req.roles.map((r) => r.spec.options?.record_session)));
     if (!decision.record || decision.where !== 'node') return { decision, mode };
-    let spool: RecordingSpool | undefined;
     try {
-      spool = await RecordingSpool.create({
-        dir: this.dir, sessionId: req.sessionId, participants: req.participants, upload: this.upload, logger: this.opts.logger,
-      });
-      const created = spool;
-      this.spools.add(created);
-      void created.uploaded.catch(() => undefined).finally(() => this.spools.delete(created));
-      const recorder = new SessionRecorder({
-        sessionId: req.sessionId, width: req.width, height: req.height, clock: this.opts.clock, spool: created, env: req.env,
-      });
+      const { recorder, spool } = await this.manager.open(req);
       const sink: SessionSink = {
         output: (bytes) => recorder.output(bytes),
         resize: (w, h) => recorder.resize(w, h),
-        addParticipant: (user) => created.addParticipant(user),
+        addParticipant: (user) => spool.addParticipant(user),
         close: () => recorder.close(),
       };
       return { decision, mode, sink };
     } catch (err) {
-      await spool?.close().catch(() => undefined); // nothing was recorded: let it finish rather than linger
       if (decision.strict) throw new Error(`session recording is required by your roles (record_session: strict) but could not start: ${errorMessage(err)}`);
       this.opts.logger.warn({ sid: req.sessionId, err: errorMessage(err) }, 'session recording failed to start; the session goes on unrecorded (best_effort)');
       return { decision: { ...decision, record: false }, mode };
@@ -114,18 +100,9 @@ export class SessionRecordings {
    * Waits up to `timeoutMs` for running uploads to finish, then stops the rest (their files stay
    * for the next start).
    */
-  async close(timeoutMs: number): Promise<void> {
-    const pending = [...this.spools];
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.allSettled(pending.map((s) => s.uploaded)), timeout]);
-    clearTimeout(timer);
-    await Promise.all(pending.map((s) => s.stop()));
-    this.stopResume.abort();
-    await this.resuming;
+  close(timeoutMs: number): Promise<void> {
+    return this.manager.close(timeoutMs);
   }
-
-  private readonly upload = (chunk: UploadChunk): Promise<number> => this.opts.authClient.uploadRecordingChunk(chunk);
 
   /** The cluster's recording mode; "node" when it cannot be read (recording is the safe default). */
   private async clusterMode(): Promise<RecordingMode> {
