@@ -9,7 +9,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '@teleport-ts/api/errors';
 import { WebAPIPaths } from '@teleport-ts/api/webapi';
 import type { Duplex } from 'node:stream';
-import { Router } from './router.ts';
+import { Router, type Handler } from './router.ts';
+import { RateLimiter, CREDENTIAL_RATE_LIMIT } from './rateLimiter.ts';
+import { systemClock } from '@teleport-ts/api/clock';
 import { handleAuthTunnelUpgrade } from './authTunnel.ts';
 import { sendError, sendJSON, sendMethodNotAllowed } from './http.ts';
 import type { WebContext } from './handlers/context.ts';
@@ -26,11 +28,17 @@ export interface WebServer {
 
 /** Builds the route table. */
 export function buildRouter(ctx: WebContext): Router {
+  const limiter = ctx.credentialLimiter ?? new RateLimiter(CREDENTIAL_RATE_LIMIT, systemClock);
+  // Endpoints that take passwords, OTP codes or invite tokens are limited per client address.
+  const limited = (h: Handler): Handler => async (req, res, params) => {
+    limiter.take(req.socket.remoteAddress ?? 'unknown');
+    await h(req, res, params);
+  };
   return new Router()
     .add('GET', WebAPIPaths.ping, pingHandler(ctx))
-    .add('GET', `${WebAPIPaths.passwordToken}/:token`, getPasswordTokenHandler(ctx))
-    .add('PUT', WebAPIPaths.passwordToken, putPasswordTokenHandler(ctx))
-    .add('POST', WebAPIPaths.sshCerts, sshCertsHandler(ctx))
+    .add('GET', `${WebAPIPaths.passwordToken}/:token`, limited(getPasswordTokenHandler(ctx)))
+    .add('PUT', WebAPIPaths.passwordToken, limited(putPasswordTokenHandler(ctx)))
+    .add('POST', WebAPIPaths.sshCerts, limited(sshCertsHandler(ctx)))
     .add('GET', `${WebAPIPaths.invitePage}/:token`, invitePageHandler)
     .add('GET', `${WebAPIPaths.resetPage}/:token`, invitePageHandler)
     .add('GET', '/web/invite.js', inviteScriptHandler)

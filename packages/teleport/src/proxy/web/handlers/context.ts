@@ -5,6 +5,7 @@
  */
 import type { AuthClient } from '@teleport-ts/api/client/authClient';
 import type { Logger } from '../../../utils/logger.ts';
+import type { RateLimiter } from '../rateLimiter.ts';
 
 /** Shared state of the web handlers. */
 export interface WebContext {
@@ -17,4 +18,6 @@ export interface WebContext {
   /** host:port of the reverse tunnel listener. */
   tunnelPublicAddr: string;
   logger: Logger;
+  /** Rate limit for credential endpoints; a default one (CREDENTIAL_RATE_LIMIT) when absent. */
+  credentialLimiter?: RateLimiter;
 }
