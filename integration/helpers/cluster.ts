@@ -1,9 +1,9 @@
 /**
  * @module integration/helpers/cluster
- * A real cluster for integration tests: auth + proxy started in-process from a teleport.yaml on
- * port 0 (SQLite and the audit log in a temporary data dir), plus `tctl` and `tsh` bound to it the way
- * an administrator and a user would run them. Everything lives under one temp dir that `close()`
- * removes.
+ * A real cluster for integration tests: auth + proxy (and, when asked, the SSH node service) started
+ * in-process from a teleport.yaml on port 0 (SQLite and the audit log in a temporary data dir), plus
+ * `tctl` and `tsh` bound to it the way an administrator and a user would run them. Everything lives
+ * under one temp dir that `close()` removes.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,10 @@ export const CLUSTER_NAME = 'integration.test';
 export interface TestClusterOptions {
   /** cluster_auth_preference second factor; default "otp". */
   secondFactor?: SecondFactor;
+  /** teleport.nodename (the SSH node's hostname when ssh_service runs); default "localhost". */
+  nodeName?: string;
+  /** Runs the SSH node service (on 127.0.0.1:0) with these static labels. */
+  sshService?: { labels?: Record<string, string> };
 }
 
 /** A running test cluster. */
@@ -60,11 +64,15 @@ export function testConfigYAML(o: {
   webAddr?: string;
   sshProxyAddr?: string;
   diagAddr?: string;
+  nodeName?: string;
+  /** Enables ssh_service with these labels. */
+  sshService?: { labels?: Record<string, string> };
 }): string {
+  const labels = Object.entries(o.sshService?.labels ?? {});
   return [
     'version: v3',
     'teleport:',
-    '  nodename: localhost',
+    `  nodename: ${o.nodeName ?? 'localhost'}`,
     `  data_dir: ${o.dataDir}`,
     ...(o.diagAddr ? [`  diag_addr: ${o.diagAddr}`] : []),
     '  log:',
@@ -82,7 +90,9 @@ export function testConfigYAML(o: {
     `  web_listen_addr: ${o.webAddr ?? '127.0.0.1:0'}`,
     `  listen_addr: ${o.sshProxyAddr ?? '127.0.0.1:0'}`,
     'ssh_service:',
-    '  enabled: no',
+    ...(o.sshService
+      ? ['  enabled: yes', '  listen_addr: 127.0.0.1:0', ...(labels.length ? ['  labels:', ...labels.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)] : [])]
+      : ['  enabled: no']),
     '',
   ].join('\n');
 }
@@ -94,7 +104,12 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   const configPath = join(root, 'teleport.yaml');
   let proc: TeleportProcess | undefined;
   try {
-    await writeFile(configPath, testConfigYAML({ dataDir, ...(opts.secondFactor && { secondFactor: opts.secondFactor }) }));
+    await writeFile(configPath, testConfigYAML({
+      dataDir,
+      ...(opts.secondFactor && { secondFactor: opts.secondFactor }),
+      ...(opts.nodeName && { nodeName: opts.nodeName }),
+      ...(opts.sshService && { sshService: opts.sshService }),
+    }));
     proc = await startTeleport(await loadConfig({ configPath }));
   } catch (err) {
     await proc?.close({ graceful: false });

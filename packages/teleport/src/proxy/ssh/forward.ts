@@ -32,7 +32,13 @@ export const dialNodeTCP: NodeDialer = (node, signal) => {
   }
   const { host, port } = splitHostPort(node.spec.addr);
   return new Promise((resolve, reject) => {
-    const sock = connect({ host, port: port || 3022, signal, timeout: NODE_DIAL_TIMEOUT_MS });
+    // Not `connect({signal})`: Node keeps that abort listener until the signal fires, so every node
+    // connection would leave one (and its socket) on the proxy's long-lived shutdown signal.
+    if (signal.aborted) return reject(new ConnectionProblemError('the proxy is shutting down'));
+    const sock = connect({ host, port: port || 3022, timeout: NODE_DIAL_TIMEOUT_MS });
+    const onAbort = (): void => void sock.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.once('close', () => signal.removeEventListener('abort', onAbort));
     const fail = (why: string): void => {
       sock.destroy();
       reject(new ConnectionProblemError(`cannot reach node ${describeNode(node)} at ${node.spec.addr}: ${why}; is its SSH service running?`));

@@ -69,6 +69,8 @@ export function handleSessionChannel(c: ConnContext, acceptSession: AcceptConnec
       c.logger.warn({ err: errorMessage(err) }, 'could not create the forwarded agent socket');
       return undefined;
     });
+    // A client may drop the connection without closing the channel: ssh2 then never emits the session's 'close'.
+    c.conn.once('close', () => void st.agent?.then((a) => a?.close()));
     accept?.();
   });
   session.on('shell', (accept, reject) => (st.started ? reject?.() : void start(c, st, accept, undefined)));
