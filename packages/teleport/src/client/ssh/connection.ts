@@ -8,7 +8,7 @@
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Client, ConnectConfig } from 'ssh2';
-import { AccessDeniedError, ConnectionProblemError, TrustError } from '@teleport-ts/api/errors';
+import { AccessDeniedError, ConnectionProblemError, NotFoundError, TrustError } from '@teleport-ts/api/errors';
 import { sshConfig, type SSHConfigOptions } from './hostVerifier.ts';
 
 /** Where to connect and how the server is named in messages. */
@@ -62,7 +62,10 @@ export function openSSH(opts: OpenSSHOptions): Promise<Client> {
       if (err.level === 'client-timeout') {
         return fail(new ConnectionProblemError(`timed out connecting to ${opts.display}${said ? `: ${said}` : ''}`, { cause: err }));
       }
-      return fail(new ConnectionProblemError(`cannot connect to ${opts.display}: ${said || err.message}`, { cause: err }));
+      const why = said || err.message;
+      // The proxy's "node 'x' not found; 'tsh ls' lists nodes" already says what to do: pass it on as is.
+      if (/^node '.*' not found/.test(why)) return fail(new NotFoundError(why, { cause: err }));
+      return fail(new ConnectionProblemError(`cannot connect to ${opts.display}: ${why}`, { cause: err }));
     };
     client.on('error', onError);
     client.on('close', () => {

@@ -6,7 +6,7 @@
  * UUID is what the proxy is asked for), then the proxy relays a stream that the node authenticates.
  */
 import type { Client } from 'ssh2';
-import { isAccessDenied, isErrorCode } from '@teleport-ts/api/errors';
+import { isAccessDenied, isErrorCode, isNotFound } from '@teleport-ts/api/errors';
 import type { Server } from '@teleport-ts/api/types/server';
 import { hostCertNames, nodePort, resolveNode } from '../../client/ssh/nodes.ts';
 import { connectNode, type ProxyClient } from '../../client/ssh/proxyClient.ts';
@@ -34,10 +34,21 @@ export interface NodeRef {
   node?: Server;
 }
 
-/** Looks `name` up in the node list (throws "not found" when the list is known and lacks it). */
+/**
+ * Looks `name` up in the node list. The list holds only nodes the user's roles allow, so a name that
+ * is missing from it is dialed anyway: the proxy answers "node 'x' not found" for nodes that do not
+ * exist, and the node answers "access denied to login@node: ..." (with the role that decides) for
+ * nodes the user may not reach, which is the message a person can act on.
+ */
 export async function findNode(ctx: TshContext, access: ClusterAccess, name: string): Promise<NodeRef> {
   const nodes = await listNodesIfPossible(ctx, access);
-  return nodes ? { typed: name, node: resolveNode(nodes, name, access.cluster) } : { typed: name };
+  if (!nodes) return { typed: name };
+  try {
+    return { typed: name, node: resolveNode(nodes, name, access.cluster) };
+  } catch (err) {
+    if (isNotFound(err)) return { typed: name };
+    throw err;
+  }
 }
 
 /** How to log in to a node. */
