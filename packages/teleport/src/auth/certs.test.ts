@@ -190,6 +190,14 @@ describe('host certificates', () => {
     sshPublicKey: keys.sshPublicKey, tlsPublicKey: keys.tlsPublicKey,
   });
 
+  it('put only real IP principals in the TLS IP SANs (a colon alone does not make an address)', async () => {
+    const certs = await t.auth.generateHostCerts({ ...request(), additionalPrincipals: ['10.1.2.3', 'fd00::7', 'node1:3022'] });
+    const san = new X509Certificate(certs.tlsCert).subjectAltName ?? '';
+    assert.match(san, /IP Address:10\.1\.2\.3/);
+    assert.match(san, /IP Address:FD00:0:0:0:0:0:0:7/i);
+    assert.doesNotMatch(san, /node1:3022/);
+  });
+
   it('carry upstream\'s principals and the x-teleport-role / x-teleport-authority extensions', async () => {
     const certs = await t.auth.generateHostCerts(request());
     const fqdn = '5a7e1c3d-0000-4000-8000-000000000001.example.com';

@@ -21,6 +21,7 @@ import { AccessChecker } from '../services/rbac/accessChecker.ts';
 import type { AuditLog } from '../events/auditLog.ts';
 import type { Keyring } from './keyring.ts';
 import { certCreateEvent } from '../events/newEvent.ts';
+import { isIP } from 'node:net';
 
 /** Server name on every host TLS certificate so clients can dial servers by IP. */
 export const CLUSTER_LOCAL_DNS = 'teleport.cluster.local';
@@ -144,8 +145,8 @@ export async function issueHostCerts(deps: IssuerDeps, p: HostCertParams): Promi
   }
   if (p.tlsPublicKey) {
     const dns = new Set([CLUSTER_LOCAL_DNS, `*.${CLUSTER_LOCAL_DNS}`, fqdn, p.hostId, p.nodeName, 'localhost', ...(p.dnsNames ?? [])]);
-    const ips = ['127.0.0.1', '::1', ...(p.additionalPrincipals ?? []).filter(isIP)];
-    const names = [...dns].filter((n) => n && !isIP(n));
+    const ips = ['127.0.0.1', '::1', ...(p.additionalPrincipals ?? []).filter((a) => isIP(a) !== 0)];
+    const names = [...dns].filter((n) => n && isIP(n) === 0);
     out.tlsCert = issueTLSCert({
       ...(await deps.keyring.tlsSigner('host')),
       publicKey: publicKeyFromPEM(p.tlsPublicKey),
@@ -161,8 +162,4 @@ export async function issueHostCerts(deps: IssuerDeps, p: HostCertParams): Promi
   out.tlsCACerts = await deps.keyring.tlsCerts('host');
   await deps.audit.emit(certCreateEvent({ identity: { user: fqdn, roles: [p.role], ...(p.impersonator && { impersonator: p.impersonator }) }, certType: 'host' }));
   return out;
-}
-
-function isIP(s: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(s) || s.includes(':');
 }

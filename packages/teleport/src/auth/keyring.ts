@@ -31,11 +31,6 @@ export class Keyring {
     private readonly clusterName: string,
   ) {}
 
-  /** Forgets cached CAs (after a CA is written). */
-  invalidate(): void {
-    this.cache.clear();
-  }
-
   /** The CA of `type` with parsed signing keys. */
   async get(type: CAType): Promise<LoadedCA> {
     const cached = this.cache.get(type);

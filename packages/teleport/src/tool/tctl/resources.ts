@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BadParameterError, isAlreadyExists, isNotFound } from '@teleport-ts/api/errors';
+import { BadParameterError, isAlreadyExists } from '@teleport-ts/api/errors';
 import { parseResources } from '@teleport-ts/api/types/parse';
 import { formatResourcesJSON, formatResourcesYAML } from '@teleport-ts/api/types/format';
 import type { Resource } from '@teleport-ts/api/types/resource';
@@ -60,7 +60,7 @@ async function writeAll(ctx: TctlContext, resources: Resource[], force: boolean,
   for (const r of resources) {
     if (force) {
       await ctx.client.upsertResource(r);
-      io.stdout.write(`${r.kind} "${r.metadata.name}" has been ${force ? 'created or updated' : 'created'}\n`);
+      io.stdout.write(`${r.kind} "${r.metadata.name}" has been created or updated\n`);
       continue;
     }
     try {
@@ -168,4 +168,3 @@ function runEditor(editor: string, file: string): Promise<void> {
   });
 }
 
-export { isNotFound };
