@@ -39,6 +39,7 @@ export const Kinds = {
   sessionRecordingConfig: 'session_recording_config',
   userToken: 'user_token',
   node: 'node',
+  proxy: 'proxy',
   event: 'event',
   session: 'session',
 } as const;

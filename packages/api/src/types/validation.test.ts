@@ -83,7 +83,7 @@ const errorCases: Array<{ name: string; file: string; want: string }> = [
   { name: 'missing kind', file: y('metadata: {name: a}'),
     want: 'role.yaml:1: kind is required (e.g. kind: role)' },
   { name: 'unsupported kind', file: y('kind: widget', 'metadata: {name: a}'),
-    want: 'role.yaml:1: kind: unsupported kind "widget"; supported kinds: role, user, token, cert_authority, cluster_name, cluster_auth_preference, session_recording_config, user_token, node, session_tracker' },
+    want: 'role.yaml:1: kind: unsupported kind "widget"; supported kinds: role, user, token, cert_authority, cluster_name, cluster_auth_preference, session_recording_config, user_token, node, session_tracker, proxy' },
   { name: 'document not a map', file: y('- a', '- b'),
     want: 'role.yaml:1: expected a resource (a map with kind, version, metadata and spec), got a string' },
   // user
@@ -122,6 +122,11 @@ const errorCases: Array<{ name: string; file: string; want: string }> = [
     want: 'role.yaml:4: spec.type: expected one of "user", "host", "db", "db_client", "openssh", "jwt", got "root"' },
   { name: 'user_token sub_kind', file: y('kind: user_token', 'metadata: {name: t}', 'spec: {user: bob, created: "2026-01-01T00:00:00Z"}'),
     want: 'role.yaml:1: sub_kind: required; one of invite, reset' },
+  // presence
+  { name: 'proxy needs hostname', file: y('kind: proxy', 'metadata: {name: p1}', 'spec:', '  addr: proxy.example.com:3024'),
+    want: 'role.yaml:4: spec.hostname: required field is missing' },
+  { name: 'proxy unknown field', file: y('kind: proxy', 'metadata: {name: p1}', 'spec:', '  hostname: p', '  tunnel: x'),
+    want: 'role.yaml:5: spec.tunnel: unknown field; known fields: hostname, addr, public_addr, version' },
 ];
 
 describe('validation errors (file:line: field: message)', () => {

@@ -16,6 +16,7 @@ import { validateAuthPreference } from './validate/authPreference.ts';
 import { validateSessionRecordingConfig } from './validate/sessionRecordingConfig.ts';
 import { validateUserToken } from './validate/userToken.ts';
 import { validateServer, validateSessionTracker } from './validate/server.ts';
+import { validateProxy } from './validate/proxy.ts';
 
 export { newRole, RoleVersions } from './validate/role.ts';
 export { newUser } from './validate/user.ts';
@@ -42,6 +43,7 @@ export const ResourceValidators: Readonly<Record<string, KindValidator>> = {
   user_token: validateUserToken,
   node: validateServer,
   session_tracker: validateSessionTracker,
+  proxy: validateProxy,
 };
 
 /** Validates one resource document and fills defaults; throws BadParameterError on the first problem. */

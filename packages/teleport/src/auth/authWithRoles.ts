@@ -117,7 +117,7 @@ export class AuthWithRoles {
   async deleteResource(kind: string, name: string): Promise<void> {
     this.checkResource(kind, 'delete');
     const k = canonicalKind(kind);
-    if (this.isAgent() && (k === 'node' || k === 'session_tracker')) {
+    if (this.isAgent() && (k === 'node' || k === 'proxy' || k === 'session_tracker')) {
       this.checkOwnership(await this.auth.getResource(k, name));
     }
     await this.auth.deleteResource(kind, name, this.actor);
@@ -134,10 +134,10 @@ export class AuthWithRoles {
     return i < 0 ? this.ctx.name : this.ctx.name.slice(0, i);
   }
 
-  /** An agent may write only its own node record and the sessions it runs. */
+  /** An agent may write only its own node or proxy record and the sessions it runs. */
   private checkOwnership(resource: Resource): void {
     if (!this.isAgent()) return;
-    const owner = resource.kind === 'node' ? resource.metadata.name
+    const owner = resource.kind === 'node' || resource.kind === 'proxy' ? resource.metadata.name
       : resource.kind === 'session_tracker' ? (resource as SessionTracker).spec?.target_id
       : undefined;
     if (owner !== undefined && owner !== this.hostId()) {

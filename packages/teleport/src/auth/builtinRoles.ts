@@ -26,15 +26,17 @@ interface BuiltinPermissions {
   operations: ReadonlySet<SystemOperation>;
 }
 
-const readCommon = ['cert_authority', 'cluster_name', 'cluster_auth_preference', 'session_recording_config', 'role', 'user', 'node', 'session_tracker'];
+// Every service may read proxies: agents learn where to dial their reverse tunnels from them.
+const readCommon = ['cert_authority', 'cluster_name', 'cluster_auth_preference', 'session_recording_config', 'role', 'user', 'node', 'session_tracker', 'proxy'];
 
 const permissions: Partial<Record<SystemRole, BuiltinPermissions | 'all'>> = {
   Admin: 'all',
   Auth: 'all',
   Proxy: {
     readKinds: new Set(readCommon),
-    // In proxy recording mode the proxy runs the session, so it tracks it.
-    writeKinds: new Set(['node', 'session_tracker']),
+    // In proxy recording mode the proxy runs the session, so it tracks it. It announces itself
+    // (kind proxy; only its own record, see AuthWithRoles).
+    writeKinds: new Set(['node', 'session_tracker', 'proxy']),
     // node_host_certs and reissue_user_certs are narrowed further in AuthWithRoles (proxyCerts.ts):
     // only for registered nodes, and only with a live signature from the user's own client.
     operations: new Set<SystemOperation>([

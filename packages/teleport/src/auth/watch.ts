@@ -17,6 +17,7 @@ const KIND_LAYOUT: Record<string, { prefix: string; nameOf: (parts: string[]) =>
   cert_authority: { prefix: '/authorities/', nameOf: (p) => (p.length === 2 ? `${p[0]}/${p[1]}` : undefined) },
   node: { prefix: '/nodes/default/', nameOf: (p) => (p.length === 1 ? p[0] : undefined) },
   session_tracker: { prefix: '/session_trackers/', nameOf: (p) => (p.length === 1 ? p[0] : undefined) },
+  proxy: { prefix: '/proxies/', nameOf: (p) => (p.length === 1 ? p[0] : undefined) },
   // A singleton under one key (services/local/clusterConfig): the prefix is the whole key.
   session_recording_config: {
     prefix: '/cluster_configuration/session_recording',

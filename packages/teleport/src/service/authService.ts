@@ -106,6 +106,7 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<Runnin
       await server.close();
       await recordings.close();
       await audit.close();
+      await auth.close();
       await backend.close();
     },
   };

@@ -10,6 +10,7 @@ import type { LocalServices } from '../../services/local/index.ts';
 import type { AuditLog } from '../../events/auditLog.ts';
 import type { Keyring } from '../keyring.ts';
 import type { AccessChecker } from '../../services/rbac/accessChecker.ts';
+import type { PresenceReader } from '../../services/cache/presenceCache.ts';
 
 /** What handlers may use. */
 export interface HandlerDeps {
@@ -18,6 +19,8 @@ export interface HandlerDeps {
   clock: Clock;
   keyring: Keyring;
   clusterName: string;
+  /** Where node and proxy reads go (auth's presence cache); absent: straight to `services.presence`. */
+  presenceReader?: PresenceReader;
 }
 
 /** The name of whoever makes a change, for audit events. */

@@ -9,6 +9,7 @@ import { roleHandler } from './roles.ts';
 import { tokenHandler } from './tokens.ts';
 import { userTokenHandler } from './userTokens.ts';
 import { nodeHandler, sessionTrackerHandler } from './presence.ts';
+import { proxyHandler } from './proxies.ts';
 import { authPreferenceHandler, certAuthorityHandler, clusterNameHandler, recordingConfigHandler } from './clusterSettings.ts';
 
 export type { HandlerDeps, ResourceHandler } from './handler.ts';
@@ -18,7 +19,7 @@ const ALIASES: Record<string, string> = {
   users: 'user', roles: 'role', tokens: 'token', cert_authorities: 'cert_authority', cas: 'cert_authority', ca: 'cert_authority',
   cap: 'cluster_auth_preference', auth_preference: 'cluster_auth_preference', user_tokens: 'user_token',
   recording_config: 'session_recording_config', nodes: 'node', servers: 'node', sessions: 'session_tracker',
-  session_trackers: 'session_tracker',
+  session_trackers: 'session_tracker', proxies: 'proxy',
 };
 
 /** Normalizes a kind name or alias. */
@@ -35,7 +36,7 @@ export class ResourceRegistry {
     for (const h of [
       userHandler(deps), roleHandler(deps), tokenHandler(deps), userTokenHandler(deps), clusterNameHandler(deps),
       authPreferenceHandler(deps), recordingConfigHandler(deps), certAuthorityHandler(deps), nodeHandler(deps),
-      sessionTrackerHandler(deps),
+      sessionTrackerHandler(deps), proxyHandler(deps),
     ]) {
       this.handlers.set(h.kind, h);
     }

@@ -1,7 +1,8 @@
 /**
  * @module auth/resources/presence
  * Nodes and live sessions. Services write them (a node its own record and its own sessions); users
- * see only the nodes they could log in to and the sessions they could join.
+ * see only the nodes they could log in to and the sessions they could join. Node reads go through
+ * the presence cache when auth has one; writes always go to the backend.
  */
 import type { Server } from '@teleport-ts/api/types/server';
 import { serverLabels } from '@teleport-ts/api/types/server';
@@ -20,10 +21,11 @@ export function nodeVisibleTo(node: Server, checker: AccessChecker): boolean {
 /** Handler for kind "node". */
 export function nodeHandler(deps: HandlerDeps): ResourceHandler {
   const p = deps.services.presence;
+  const read = deps.presenceReader ?? p;
   return {
     kind: 'node',
-    get: (name) => p.getNode(name),
-    list: () => p.listNodes(),
+    get: (name) => read.getNode(name),
+    list: () => read.listNodes(),
     upsert: (r) => p.upsertNode(r as Server),
     create: (r) => p.upsertNode(r as Server),
     delete: (name) => p.deleteNode(name),
@@ -34,6 +36,7 @@ export function nodeHandler(deps: HandlerDeps): ResourceHandler {
 /** Handler for kind "session_tracker". */
 export function sessionTrackerHandler(deps: HandlerDeps): ResourceHandler {
   const p = deps.services.presence;
+  const nodes = deps.presenceReader ?? p;
   return {
     kind: 'session_tracker',
     get: (name) => p.getSessionTracker(name),
@@ -46,7 +49,7 @@ export function sessionTrackerHandler(deps: HandlerDeps): ResourceHandler {
       const t = r as SessionTracker;
       if (t.spec.host_user === user.name || t.spec.participants.some((x) => x.user === user.name)) return true;
       try {
-        const node = await p.getNode(t.spec.target_id);
+        const node = await nodes.getNode(t.spec.target_id);
         const labels = serverLabels(node);
         return user.checker.canAccessServer(t.spec.login, { name: node.metadata.name, hostname: node.spec.hostname, labels });
       } catch {

@@ -1,11 +1,13 @@
 /**
  * @module services/local/presence
- * Things that are alive only while they keep saying so: nodes (/nodes/default/<host-uuid>) and live
- * session trackers (/session_trackers/<session-id>). Writers set `metadata.expires`; the backend
+ * Things that are alive only while they keep saying so: nodes (/nodes/default/<host-uuid>), proxies
+ * (/proxies/<host-uuid>) and live session trackers (/session_trackers/<session-id>). Writers set
+ * `metadata.expires`; the backend
  * drops expired records and emits delete events, so watchers see a crashed node disappear.
  */
 import type { Server } from '@teleport-ts/api/types/server';
 import type { SessionTracker } from '@teleport-ts/api/types/sessionTracker';
+import type { ProxyServer } from '@teleport-ts/api/types/proxy';
 import { BadParameterError } from '@teleport-ts/api/errors';
 import { key } from '../../backend/backend.ts';
 import type { Backend } from '../../backend/backend.ts';
@@ -14,9 +16,12 @@ import { checkName, deleteKey, describe, getJSON, listJSON, putJSON } from './re
 const NODES = 'nodes';
 const NAMESPACE = 'default';
 const TRACKERS = 'session_trackers';
+const PROXIES = 'proxies';
 
 /** Key prefix of nodes, for watchers. */
 export const NODES_PREFIX = key(NODES, NAMESPACE) + '/';
+/** Key prefix of proxies, for watchers. */
+export const PROXIES_PREFIX = key(PROXIES) + '/';
 /** Key prefix of session trackers, for watchers. */
 export const SESSION_TRACKERS_PREFIX = key(TRACKERS) + '/';
 
@@ -25,12 +30,17 @@ function nodeKey(name: string): string {
   return key(NODES, NAMESPACE, name);
 }
 
+function proxyKey(name: string): string {
+  checkName('proxy', name);
+  return key(PROXIES, name);
+}
+
 function trackerKey(id: string): string {
   checkName('session_tracker', id);
   return key(TRACKERS, id);
 }
 
-/** Stores nodes and session trackers. */
+/** Stores nodes, proxies and session trackers. */
 export class PresenceService {
   constructor(private readonly backend: Backend) {}
 
@@ -53,6 +63,27 @@ export class PresenceService {
   /** Removes a node (graceful shutdown). */
   deleteNode(name: string): Promise<void> {
     return deleteKey(this.backend, nodeKey(name), describe('node', name));
+  }
+
+  /** Creates or refreshes a proxy (a heartbeat). */
+  async upsertProxy(proxy: ProxyServer): Promise<ProxyServer> {
+    if (proxy.kind !== 'proxy') throw new BadParameterError(`expected a resource of kind proxy, got '${String(proxy.kind)}'`);
+    return putJSON(this.backend, proxyKey(proxy.metadata.name), proxy);
+  }
+
+  /** Reads one proxy by host UUID. */
+  getProxy(name: string): Promise<ProxyServer> {
+    return getJSON<ProxyServer>(this.backend, proxyKey(name), describe('proxy', name));
+  }
+
+  /** Lists live proxies. */
+  listProxies(): Promise<ProxyServer[]> {
+    return listJSON<ProxyServer>(this.backend, PROXIES_PREFIX);
+  }
+
+  /** Removes a proxy (graceful shutdown). */
+  deleteProxy(name: string): Promise<void> {
+    return deleteKey(this.backend, proxyKey(name), describe('proxy', name));
   }
 
   /** Creates or refreshes a session tracker. */

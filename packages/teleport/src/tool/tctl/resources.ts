@@ -15,6 +15,7 @@ import type { Resource } from '@teleport-ts/api/types/resource';
 import type { User } from '@teleport-ts/api/types/user';
 import type { Role } from '@teleport-ts/api/types/role';
 import type { ProvisionToken } from '@teleport-ts/api/types/token';
+import type { ProxyServer } from '@teleport-ts/api/types/proxy';
 import type { CLIIO } from '../common/cli.ts';
 import { formatTable } from '../common/table.ts';
 import type { TctlContext } from './connect.ts';
@@ -53,6 +54,11 @@ function renderText(list: Resource[]): string {
   if (kind === 'token') {
     return formatTable(['Token', 'Type', 'Expiry Time (UTC)'], (list as ProvisionToken[]).map((t) => [t.metadata.name, t.spec.roles.join(','), t.metadata.expires ?? 'never']));
   }
+  if (kind === 'proxy') {
+    return formatTable(['Host', 'Hostname', 'Tunnel Address', 'Public Address', 'Version'], (list as ProxyServer[]).map((p) => [
+      p.metadata.name, p.spec.hostname, p.spec.addr, p.spec.public_addr ?? '', p.spec.version ?? '',
+    ]));
+  }
   return formatTable(['Kind', 'Name'], list.map((r) => [r.kind, r.metadata.name]));
 }
 
@@ -79,7 +85,7 @@ async function writeAll(ctx: TctlContext, resources: Resource[], force: boolean,
 export function registerResourceCommands(program: Command, io: CLIIO, connect: () => Promise<TctlContext>): void {
   program
     .command('get <resource>')
-    .description('Print resources: "kind" for all, "kind/name" for one (e.g. roles, role/access, users/alice, cert_authority/host).')
+    .description('Print resources: "kind" for all, "kind/name" for one (e.g. roles, role/access, users/alice, cert_authority/host, proxies).')
     .option('--format <format>', 'output format: yaml, json or text', 'yaml')
     .action(async (ref: string, o: { format: string }) => {
       const { kind, name } = parseRef(ref);
