@@ -24,12 +24,20 @@ export const AUTH_SERVER_NAME = 'teleport.cluster.local';
 export interface AuthClientConfig {
   /** host:port of the auth service. */
   addr: string;
-  /** Client certificate (PEM) signed by the cluster's user or host CA. */
-  certPEM: string;
+  /**
+   * Client certificate (PEM) signed by the cluster's user or host CA. Omitted only by an agent that has
+   * not joined yet, which can then call nothing but getClusterCACerts and registerUsingToken.
+   */
+  certPEM?: string;
   /** Private key (PEM) of the client certificate. */
-  keyPEM: string;
+  keyPEM?: string;
   /** CA certificates that verify the auth server (the cluster's host TLS CA). */
   caCerts: string[];
+  /**
+   * Do not verify the auth server's certificate. Only for fetching the cluster's CA certificates to
+   * check them against a CA pin before anything secret is sent (see service/join.ts).
+   */
+  insecureSkipVerify?: boolean;
   /** TLS server name to verify; defaults to AUTH_SERVER_NAME. */
   serverName?: string;
   /** Per-call timeout; default 30 s. */
@@ -50,6 +58,39 @@ export interface PingResult {
   roles: string[];
   systemRoles: string[];
   authPreference: AuthPreference;
+  /** host:port of the web proxy the cluster advertises ("" when unknown). */
+  proxyPublicAddr: string;
+}
+
+/** The public halves of the cluster's CAs (GetClusterCACerts). */
+export interface ClusterCACerts {
+  clusterName: string;
+  /** PEM certificates of the host CA; CA pins cover these. */
+  tlsCACerts: string[];
+  /** PEM certificates of the user CA. */
+  userTLSCACerts: string[];
+  /** authorized_keys lines of the host SSH CA. */
+  sshHostCAKeys: string[];
+  /** authorized_keys lines of the user SSH CA. */
+  sshUserCAKeys: string[];
+}
+
+/** What a joining agent presents (RegisterUsingToken). */
+export interface RegisterUsingTokenRequest {
+  /** The join token (a secret). */
+  token: string;
+  hostId: string;
+  nodeName: string;
+  /** System role to join as (Node, Proxy, Db, App, Kube, WindowsDesktop, Discovery). */
+  role: string;
+  additionalPrincipals?: string[];
+  dnsNames?: string[];
+  /** authorized_keys line for the SSH host certificate. */
+  sshPublicKey?: string;
+  /** PEM SPKI for the X.509 certificate. */
+  tlsPublicKey: string;
+  /** The agent's address as a proxy saw it; auth honours it only from a proxy. */
+  remoteAddr?: string;
 }
 
 /** Certificates issued by the auth service. */
@@ -125,9 +166,10 @@ export class AuthClient {
   constructor(config: AuthClientConfig) {
     this.addr = config.addr;
     const tlsOptions = {
-      cert: config.certPEM,
-      key: config.keyPEM,
+      ...(config.certPEM !== undefined && { cert: config.certPEM }),
+      ...(config.keyPEM !== undefined && { key: config.keyPEM }),
       ca: config.caCerts,
+      rejectUnauthorized: !config.insecureSkipVerify,
       servername: config.serverName ?? AUTH_SERVER_NAME,
       minVersion: 'TLSv1.2' as const,
     };
@@ -157,7 +199,39 @@ export class AuthClient {
       roles: r.roles,
       systemRoles: r.systemRoles,
       authPreference: JSON.parse(r.authPreferenceJson) as AuthPreference,
+      proxyPublicAddr: r.proxyPublicAddr,
     };
+  }
+
+  /** The public halves of the cluster's CAs; needs no client certificate. */
+  async getClusterCACerts(): Promise<ClusterCACerts> {
+    const r = await this.rpc.getClusterCACerts({});
+    return {
+      clusterName: r.clusterName,
+      tlsCACerts: r.tlsCaCerts,
+      userTLSCACerts: r.userTlsCaCerts,
+      sshHostCAKeys: r.sshHostCaKeys,
+      sshUserCAKeys: r.sshUserCaKeys,
+    };
+  }
+
+  /**
+   * Joins the cluster with a token: host certificates for the given keys. Needs no client certificate,
+   * but must only be called over a connection that verified the server against pinned CAs.
+   */
+  async registerUsingToken(req: RegisterUsingTokenRequest): Promise<Certs> {
+    const r = await this.rpc.registerUsingToken({
+      token: req.token,
+      hostId: req.hostId,
+      nodeName: req.nodeName,
+      role: req.role,
+      additionalPrincipals: req.additionalPrincipals ?? [],
+      dnsNames: req.dnsNames ?? [],
+      sshPublicKey: req.sshPublicKey ?? '',
+      tlsPublicKey: req.tlsPublicKey,
+      remoteAddr: req.remoteAddr ?? '',
+    });
+    return certsFrom(r);
   }
 
   /** Reads one resource. */

@@ -72,6 +72,8 @@ export const EventTypes = {
   joinTokenCreate: 'join_token.create',
   /** Ours: upstream emits no event when a join token is deleted. */
   joinTokenDelete: 'join_token.delete',
+  /** An agent joined (or failed to join) the cluster; upstream's InstanceJoinEvent. */
+  instanceJoin: 'instance.join',
 } as const;
 
 /** An audit event name. */
@@ -150,6 +152,9 @@ export const EventCodes = {
   joinTokenCreate: 'TJT00I',
   /** Ours (upstream has no delete event); chosen next to the create code. */
   joinTokenDelete: 'TJT01I',
+  /** Upstream's InstanceJoinCode / InstanceJoinFailureCode. */
+  instanceJoin: 'TJ002I',
+  instanceJoinFailure: 'TJ002E',
 } as const;
 
 /** An audit event code. */

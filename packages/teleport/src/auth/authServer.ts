@@ -22,6 +22,8 @@ import { reissueUserCertForProxy, SingleUseGuard, type ReissueUserCertRequest } 
 import { authenticateLocalUser, type Credentials } from './login.ts';
 import { changePasswordWithToken, createUserToken, getUserToken } from './userTokens.ts';
 import { ResourceRegistry } from './resources/index.ts';
+import { PresenceCache } from '../services/cache/presenceCache.ts';
+import { registerUsingToken, type RegisterUsingTokenParams } from './join.ts';
 import { caPin } from '@teleport-ts/api/tlsca/pin';
 
 /** Construction parameters. */
@@ -47,6 +49,8 @@ export class AuthServer {
   readonly keyring: Keyring;
   readonly resources: ResourceRegistry;
   readonly recordings: RecordingStore;
+  /** Nodes and proxies in memory, fed by a backend watcher; node and proxy reads go through it. */
+  readonly presenceCache: PresenceCache;
   private readonly proxyPublicAddr: () => string;
   /** Authentication proofs already used to re-issue a certificate for a proxy. */
   private readonly proxyReissueProofs: SingleUseGuard;
@@ -61,9 +65,17 @@ export class AuthServer {
     this.recordings = opts.recordings;
     this.proxyReissueProofs = new SingleUseGuard(opts.clock);
     this.keyring = new Keyring(opts.services, opts.clusterName);
+    this.presenceCache = new PresenceCache({ backend: opts.services.backend, fallback: opts.services.presence, clock: opts.clock, logger: opts.logger });
+    this.presenceCache.start();
     this.resources = new ResourceRegistry({
       services: opts.services, audit: opts.audit, clock: opts.clock, keyring: this.keyring, clusterName: opts.clusterName,
+      presenceReader: this.presenceCache,
     });
+  }
+
+  /** Stops background work (the presence cache's watcher); call before closing the backend. */
+  async close(): Promise<void> {
+    await this.presenceCache.close();
   }
 
   /** Pins of the host CA's TLS certificates, as `tctl status` and join commands print them. */
@@ -145,6 +157,16 @@ export class AuthServer {
   /** Issues host certificates. */
   generateHostCerts(p: HostCertParams): Promise<Certs> {
     return issueHostCerts(this, p);
+  }
+
+  /** Joins an agent with a token: host certificates for the role the token allows (auth/join.ts). */
+  registerUsingToken(req: RegisterUsingTokenParams): Promise<Certs> {
+    return registerUsingToken({ services: this.services, clock: this.clock, audit: this.audit, generateHostCerts: (p) => this.generateHostCerts(p) }, req);
+  }
+
+  /** host:port of the web proxy users and agents reach (what invite URLs and join commands name). */
+  proxyPublicAddress(): string {
+    return this.proxyPublicAddr();
   }
 
   /** Re-issues a connected user's SSH certificate for a key the proxy holds (proxy recording mode). */

@@ -2,7 +2,9 @@
  * @module auth/grpcService
  * The AuthService RPC implementation: decodes requests, builds the caller's AuthWithRoles from the
  * TLS peer certificate, calls it, and encodes responses. Errors become ConnectErrors here (the edge)
- * and nowhere else.
+ * and nowhere else. Exactly two RPCs skip authorization, because an agent that has not joined yet has
+ * no certificate: GetClusterCACerts (public CA material) and RegisterUsingToken (the token is the
+ * credential). They go through `callPublic`; every other handler goes through `call`.
  */
 import type { TLSSocket } from 'node:tls';
 import type { Http2ServerRequest } from 'node:http2';
@@ -64,7 +66,50 @@ export function registerAuthService(router: ConnectRouter, auth: AuthServer, log
       throw toConnectError(err);
     });
 
+  // Only for the joining RPCs: no caller identity, same error mapping.
+  const callPublic = <T>(ctx: HandlerContext, fn: () => Promise<T>): Promise<T> =>
+    fn().catch((err: unknown) => {
+      if (!(err instanceof TeleportError)) logger.error({ err, method: ctx.method.name }, 'unexpected error in auth API');
+      throw toConnectError(err);
+    });
+
+  // The joining agent's address: the socket's peer, or what a proxy (host certificate, role Proxy) reports.
+  const joinRemoteAddr = async (ctx: HandlerContext, claimed: string): Promise<string> => {
+    const socket = ctx.values.get(kPeerSocket);
+    const seen = socket?.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? 0}` : '';
+    if (!claimed || !socket) return seen;
+    try {
+      const caller = await authorizer.fromSocket(socket);
+      if (caller.kind === 'builtin' && caller.role === 'Proxy') return claimed;
+    } catch {
+      // No or an unusable certificate: an ordinary joining agent, whose claim we ignore.
+    }
+    return seen;
+  };
+
   router.service(AuthService, {
+    getClusterCACerts: (_req, ctx) =>
+      callPublic(ctx, async () => {
+        const [host, user] = [await auth.keyring.publicCA('host'), await auth.keyring.publicCA('user')];
+        return {
+          clusterName: auth.clusterName,
+          tlsCaCerts: await auth.keyring.tlsCerts('host'),
+          userTlsCaCerts: await auth.keyring.tlsCerts('user'),
+          sshHostCaKeys: (host.spec.active_keys.ssh ?? []).map((k) => k.public_key),
+          sshUserCaKeys: (user.spec.active_keys.ssh ?? []).map((k) => k.public_key),
+        };
+      }),
+    registerUsingToken: (req, ctx) =>
+      callPublic(ctx, async () =>
+        certsMessage(
+          await auth.registerUsingToken({
+            token: req.token, hostId: req.hostId, nodeName: req.nodeName, role: req.role,
+            additionalPrincipals: req.additionalPrincipals, dnsNames: req.dnsNames,
+            sshPublicKey: req.sshPublicKey, tlsPublicKey: req.tlsPublicKey,
+            remoteAddr: await joinRemoteAddr(ctx, req.remoteAddr),
+          }),
+        ),
+      ),
     ping: (_req, ctx) =>
       call(ctx, async (api) => ({
         clusterName: auth.clusterName,
@@ -74,6 +119,7 @@ export function registerAuthService(router: ConnectRouter, auth: AuthServer, log
         roles: api.ctx.kind === 'user' ? api.ctx.identity.groups : [],
         systemRoles: api.ctx.kind === 'builtin' ? [api.ctx.role] : [],
         authPreferenceJson: JSON.stringify(await auth.services.clusterConfig.getAuthPreference()),
+        proxyPublicAddr: auth.proxyPublicAddress(),
       })),
     getResource: (req, ctx) =>
       call(ctx, async (api) => ({ resourceJson: JSON.stringify(await api.getResource(req.kind, req.name)) })),

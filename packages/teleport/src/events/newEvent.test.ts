@@ -9,7 +9,9 @@ import {
   certCreateEvent,
   connectorCreatedEvent,
   connectorDeletedEvent,
+  instanceJoinEvent,
   joinTokenCreateEvent,
+  maskKeyName,
   resetPasswordTokenCreateEvent,
   userLoginEvent,
 } from './newEvent.ts';
@@ -25,6 +27,15 @@ describe('event codes', () => {
 });
 
 describe('event builders', () => {
+  it('instanceJoinEvent masks the token as upstream does and picks TJ002I/TJ002E', () => {
+    assert.equal(maskKeyName('abcdefgh'), '******gh');
+    assert.equal(maskKeyName('abc'), '**c');
+    assert.equal(maskKeyName(''), '');
+    const ok = instanceJoinEvent({ success: true, tokenName: 'abcdefgh', role: 'Node', hostId: 'h', nodeName: 'n' });
+    assert.deepEqual([ok.event, ok.code, ok.token_name, ok.method], ['instance.join', 'TJ002I', '******gh', 'token']);
+    assert.equal(instanceJoinEvent({ success: false, tokenName: 'x', role: 'Node', hostId: 'h', nodeName: 'n', error: 'expired' }).code, 'TJ002E');
+  });
+
   it('userLoginEvent picks local or SSO, success or failure codes', () => {
     const code = (method: 'local' | 'github', success: boolean): string => userLoginEvent({ user: 'a', method, success }).code;
     assert.equal(code('local', true), 'T1000I');

@@ -159,6 +159,46 @@ export function joinTokenDeleteEvent(a: { user: string; roles?: string[] }): Aud
   return { event: EventTypes.joinTokenDelete, code: EventCodes.joinTokenDelete, user: a.user, roles: a.roles };
 }
 
+/**
+ * Masks a secret key name the way upstream's backend.MaskKeyName does: the first 75% of its characters
+ * become `*`, so the tail still tells tokens apart in the audit log.
+ */
+export function maskKeyName(name: string): string {
+  const hidden = Math.floor(0.75 * name.length);
+  return '*'.repeat(hidden) + name.slice(hidden);
+}
+
+/**
+ * instance.join (TJ002I, or TJ002E on failure): an agent joined with a token, or tried to. The token
+ * name is masked with maskKeyName; `error` says why a failed attempt was refused.
+ */
+export function instanceJoinEvent(a: {
+  success: boolean;
+  /** The token as presented (masked here). */
+  tokenName: string;
+  role: string;
+  hostId: string;
+  nodeName: string;
+  method?: string;
+  remoteAddr?: string;
+  error?: string;
+  tokenExpires?: Date;
+}): AuditEventInput {
+  return {
+    event: EventTypes.instanceJoin,
+    code: a.success ? EventCodes.instanceJoin : EventCodes.instanceJoinFailure,
+    success: a.success,
+    error: a.error,
+    token_name: maskKeyName(a.tokenName),
+    method: a.method ?? 'token',
+    role: a.role,
+    host_id: a.hostId,
+    node_name: a.nodeName,
+    'addr.remote': a.remoteAddr,
+    token_expires: a.tokenExpires?.toISOString(),
+  };
+}
+
 /** auth (T3007W): an authentication attempt failed (bad certificate, unknown user, ...). */
 export function authAttemptFailureEvent(a: { user?: string; error: string; remoteAddr?: string; localAddr?: string }): AuditEventInput {
   return {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { parseDuration, formatDuration } from '@teleport-ts/api/duration';
+import { parseDuration } from '@teleport-ts/api/duration';
 import { BadParameterError } from '@teleport-ts/api/errors';
 import type { ProvisionToken, SystemRole } from '@teleport-ts/api/types/token';
 import { collectList, type CLIIO } from '../common/cli.ts';
@@ -33,6 +33,25 @@ function parseLabels(text: string | undefined): Record<string, string> | undefin
     out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
   }
   return out;
+}
+
+/**
+ * What `tctl tokens add` prints, as upstream words it: the token, its lifetime in minutes, and the
+ * `teleport start` command with the CA pins and the address to join through (the proxy's public web
+ * address, which also reaches auth; auth's own address when no proxy is known).
+ */
+export function joinInstructions(o: { token: string; roles: SystemRole[]; ttlMs: number; caPins: string[]; addr: string }): string {
+  const minutes = Math.floor(o.ttlMs / 60_000);
+  return (
+    `The invite token: ${o.token}\nThis token will expire in ${minutes} minutes.\n\n` +
+    'Run this on the new node to join the cluster:\n\n' +
+    `> teleport start \\\n   --roles=${o.roles.map((r) => r.toLowerCase()).join(',')} \\\n   --token=${o.token} \\\n` +
+    o.caPins.map((p) => `   --ca-pin=${p} \\\n`).join('') +
+    `   --auth-server=${o.addr}\n\n` +
+    'Please note:\n\n' +
+    `  - This invitation token will expire in ${minutes} minutes\n` +
+    `  - ${o.addr} must be reachable from the new node\n`
+  );
 }
 
 /** Registers the token commands. */
@@ -65,20 +84,10 @@ export function registerTokenCommands(program: Command, io: CLIIO, connect: () =
       await client.createResource(token);
       const ping = await client.ping();
       if (o.format === 'json') {
-        io.stdout.write(`${JSON.stringify({ token: name, roles, expires, ca_pins: ping.caPins }, null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify({ token: name, roles, expires, ca_pins: ping.caPins, auth_server: ping.proxyPublicAddr || client.addr }, null, 2)}\n`);
         return;
       }
-      const roleFlag = roles.map((r) => r.toLowerCase()).join(',');
-      const authHint = client.addr;
-      io.stdout.write(
-        `The invite token: ${name}\nThis token will expire in ${formatDuration(ttlMs)}.\n\n` +
-          'Run this on the new host to join the cluster:\n\n' +
-          `> teleport start \\\n   --roles=${roleFlag} \\\n   --token=${name} \\\n` +
-          ping.caPins.map((p) => `   --ca-pin=${p} \\\n`).join('') +
-          `   --auth-server=${authHint}\n\n` +
-          'Please note:\n\n  - This invitation token will expire in ' + formatDuration(ttlMs) + '\n' +
-          `  - ${authHint} must be reachable from the new host\n`,
-      );
+      io.stdout.write(joinInstructions({ token: name, roles, ttlMs, caPins: ping.caPins, addr: ping.proxyPublicAddr || client.addr }));
     });
 
   tokens

@@ -1,5 +1,7 @@
 // The auth service API. Every call is made over mutual TLS; the caller is identified by its client
-// certificate and every call is authorized by the server's one authorization layer.
+// certificate and every call is authorized by the server's one authorization layer. The two
+// exceptions are the joining calls (GetClusterCACerts, RegisterUsingToken): an agent that has not
+// joined yet has no certificate, so those accept a TLS connection without one.
 //
 // Resources travel as JSON documents (the same shape as `tctl get` YAML) inside protobuf messages:
 // their schema is owned and validated by packages/api/src/types, which keeps one definition of
@@ -17,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file teleport/auth/v1/auth.proto.
  */
 export const file_teleport_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("Cht0ZWxlcG9ydC9hdXRoL3YxL2F1dGgucHJvdG8SEHRlbGVwb3J0LmF1dGgudjEiDQoLUGluZ1JlcXVlc3QiogEKDFBpbmdSZXNwb25zZRIUCgxjbHVzdGVyX25hbWUYASABKAkSFgoOc2VydmVyX3ZlcnNpb24YAiABKAkSDwoHY2FfcGlucxgDIAMoCRIQCgh1c2VybmFtZRgEIAEoCRINCgVyb2xlcxgFIAMoCRIUCgxzeXN0ZW1fcm9sZXMYBiADKAkSHAoUYXV0aF9wcmVmZXJlbmNlX2pzb24YByABKAkiRgoSR2V0UmVzb3VyY2VSZXF1ZXN0EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgx3aXRoX3NlY3JldHMYAyABKAgiLAoTR2V0UmVzb3VyY2VSZXNwb25zZRIVCg1yZXNvdXJjZV9qc29uGAEgASgJIjoKFExpc3RSZXNvdXJjZXNSZXF1ZXN0EgwKBGtpbmQYASABKAkSFAoMd2l0aF9zZWNyZXRzGAIgASgIIi8KFUxpc3RSZXNvdXJjZXNSZXNwb25zZRIWCg5yZXNvdXJjZXNfanNvbhgBIAMoCSIuChVDcmVhdGVSZXNvdXJjZVJlcXVlc3QSFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIvChZDcmVhdGVSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiLgoVVXBzZXJ0UmVzb3VyY2VSZXF1ZXN0EhUKDXJlc291cmNlX2pzb24YASABKAkiLwoWVXBzZXJ0UmVzb3VyY2VSZXNwb25zZRIVCg1yZXNvdXJjZV9qc29uGAEgASgJIjMKFURlbGV0ZVJlc291cmNlUmVxdWVzdBIMCgRraW5kGAEgASgJEgwKBG5hbWUYAiABKAkiGAoWRGVsZXRlUmVzb3VyY2VSZXNwb25zZSJEChZDcmVhdGVVc2VyVG9rZW5SZXF1ZXN0EgwKBHVzZXIYASABKAkSDAoEa2luZBgCIAEoCRIOCgZ0dGxfbXMYAyABKAMiLQoXQ3JlYXRlVXNlclRva2VuUmVzcG9uc2USEgoKdG9rZW5fanNvbhgBIAEoCSInChNHZXRVc2VyVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJImUKFEdldFVzZXJUb2tlblJlc3BvbnNlEhIKCnRva2VuX2pzb24YASABKAkSEgoKb3RwX3NlY3JldBgCIAEoCRIPCgdvdHBfdXJpGAMgASgJEhQKDG90cF9yZXF1aXJlZBgEIAEoCCJrCh5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIb3RwX2NvZGUYAyABKAkSEwoLcmVtb3RlX2FkZHIYBCABKAkiLwofQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXNwb25zZRIMCgR1c2VyGAEgASgJIqMBChpBdXRoZW50aWNhdGVTU0hVc2VyUmVxdWVzdBIMCgR1c2VyGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhAKCG90cF9jb2RlGAMgASgJEhYKDnNzaF9wdWJsaWNfa2V5GAQgASgJEhYKDnRsc19wdWJsaWNfa2V5GAUgASgJEg4KBnR0bF9tcxgGIAEoAxITCgtyZW1vdGVfYWRkchgHIAEoCSJyCg1DZXJ0c1Jlc3BvbnNlEhAKCHVzZXJuYW1lGAEgASgJEhAKCHNzaF9jZXJ0GAIgASgJEhAKCHRsc19jZXJ0GAMgASgJEhUKDWhvc3RfY2FzX2pzb24YBCADKAkSFAoMdGxzX2NhX2NlcnRzGAUgAygJItEBChhHZW5lcmF0ZVVzZXJDZXJ0c1JlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSFgoOc3NoX3B1YmxpY19rZXkYAiABKAkSFgoOdGxzX3B1YmxpY19rZXkYAyABKAkSDgoGdHRsX21zGAQgASgDEhgKEHJvdXRlX3RvX2NsdXN0ZXIYBSABKAkSEgoKZGJfc2VydmljZRgGIAEoCRITCgtkYl9wcm90b2NvbBgHIAEoCRIPCgdkYl91c2VyGAggASgJEg8KB2RiX25hbWUYCSABKAkivgEKGEdlbmVyYXRlSG9zdENlcnRzUmVxdWVzdBIPCgdob3N0X2lkGAEgASgJEhEKCW5vZGVfbmFtZRgCIAEoCRIMCgRyb2xlGAMgASgJEh0KFWFkZGl0aW9uYWxfcHJpbmNpcGFscxgEIAMoCRIRCglkbnNfbmFtZXMYBSADKAkSFgoOc3NoX3B1YmxpY19rZXkYBiABKAkSFgoOdGxzX3B1YmxpY19rZXkYByABKAkSDgoGdHRsX21zGAggASgDIoYBCh5SZWlzc3VlVXNlckNlcnRGb3JQcm94eVJlcXVlc3QSEAoIc3NoX2NlcnQYASABKAkSFgoOc3NoX3B1YmxpY19rZXkYAiABKAkSEQoJYXV0aF9kYXRhGAMgASgMEhYKDmF1dGhfc2lnbmF0dXJlGAQgASgMEg8KB25vZGVfaWQYBSABKAkiKQoZR2V0Q2VydEF1dGhvcml0aWVzUmVxdWVzdBIMCgR0eXBlGAEgASgJIi4KGkdldENlcnRBdXRob3JpdGllc1Jlc3BvbnNlEhAKCGNhc19qc29uGAEgAygJInsKE1NlYXJjaEV2ZW50c1JlcXVlc3QSDwoHZnJvbV9tcxgBIAEoAxINCgV0b19tcxgCIAEoAxITCgtldmVudF90eXBlcxgDIAMoCRINCgVsaW1pdBgEIAEoBRINCgVvcmRlchgFIAEoCRIRCglzdGFydF9rZXkYBiABKAkiPQoUU2VhcmNoRXZlbnRzUmVzcG9uc2USEwoLZXZlbnRzX2pzb24YASADKAkSEAoIbGFzdF9rZXkYAiABKAkiKwoVRW1pdEF1ZGl0RXZlbnRSZXF1ZXN0EhIKCmV2ZW50X2pzb24YASABKAkiGAoWRW1pdEF1ZGl0RXZlbnRSZXNwb25zZSJ0ChtVcGxvYWRSZWNvcmRpbmdDaHVua1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZvZmZzZXQYAiABKAMSDAoEZGF0YRgDIAEoDBINCgVmaW5hbBgEIAEoCBIUCgxwYXJ0aWNpcGFudHMYBSADKAkiLAocVXBsb2FkUmVjb3JkaW5nQ2h1bmtSZXNwb25zZRIMCgRzaXplGAEgASgDIkgKE0dldFJlY29yZGluZ1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZvZmZzZXQYAiABKAMSDQoFbGltaXQYAyABKAUiRAoUR2V0UmVjb3JkaW5nUmVzcG9uc2USDAoEZGF0YRgBIAEoDBIMCgRzaXplGAIgASgDEhAKCGNvbXBsZXRlGAMgASgIIiMKEldhdGNoRXZlbnRzUmVxdWVzdBINCgVraW5kcxgBIAMoCSJNCgpXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSDAoEa2luZBgCIAEoCRIMCgRuYW1lGAMgASgJEhUKDXJlc291cmNlX2pzb24YBCABKAkygA8KC0F1dGhTZXJ2aWNlEkUKBFBpbmcSHS50ZWxlcG9ydC5hdXRoLnYxLlBpbmdSZXF1ZXN0Gh4udGVsZXBvcnQuYXV0aC52MS5QaW5nUmVzcG9uc2USWgoLR2V0UmVzb3VyY2USJC50ZWxlcG9ydC5hdXRoLnYxLkdldFJlc291cmNlUmVxdWVzdBolLnRlbGVwb3J0LmF1dGgudjEuR2V0UmVzb3VyY2VSZXNwb25zZRJgCg1MaXN0UmVzb3VyY2VzEiYudGVsZXBvcnQuYXV0aC52MS5MaXN0UmVzb3VyY2VzUmVxdWVzdBonLnRlbGVwb3J0LmF1dGgudjEuTGlzdFJlc291cmNlc1Jlc3BvbnNlEmMKDkNyZWF0ZVJlc291cmNlEicudGVsZXBvcnQuYXV0aC52MS5DcmVhdGVSZXNvdXJjZVJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVJlc291cmNlUmVzcG9uc2USYwoOVXBzZXJ0UmVzb3VyY2USJy50ZWxlcG9ydC5hdXRoLnYxLlVwc2VydFJlc291cmNlUmVxdWVzdBooLnRlbGVwb3J0LmF1dGgudjEuVXBzZXJ0UmVzb3VyY2VSZXNwb25zZRJjCg5EZWxldGVSZXNvdXJjZRInLnRlbGVwb3J0LmF1dGgudjEuRGVsZXRlUmVzb3VyY2VSZXF1ZXN0GigudGVsZXBvcnQuYXV0aC52MS5EZWxldGVSZXNvdXJjZVJlc3BvbnNlEmYKD0NyZWF0ZVVzZXJUb2tlbhIoLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlVXNlclRva2VuUmVxdWVzdBopLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlVXNlclRva2VuUmVzcG9uc2USXQoMR2V0VXNlclRva2VuEiUudGVsZXBvcnQuYXV0aC52MS5HZXRVc2VyVG9rZW5SZXF1ZXN0GiYudGVsZXBvcnQuYXV0aC52MS5HZXRVc2VyVG9rZW5SZXNwb25zZRJ+ChdDaGFuZ2VQYXNzd29yZFdpdGhUb2tlbhIwLnRlbGVwb3J0LmF1dGgudjEuQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXF1ZXN0GjEudGVsZXBvcnQuYXV0aC52MS5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlc3BvbnNlEmQKE0F1dGhlbnRpY2F0ZVNTSFVzZXISLC50ZWxlcG9ydC5hdXRoLnYxLkF1dGhlbnRpY2F0ZVNTSFVzZXJSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEmAKEUdlbmVyYXRlVXNlckNlcnRzEioudGVsZXBvcnQuYXV0aC52MS5HZW5lcmF0ZVVzZXJDZXJ0c1JlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USYAoRR2VuZXJhdGVIb3N0Q2VydHMSKi50ZWxlcG9ydC5hdXRoLnYxLkdlbmVyYXRlSG9zdENlcnRzUmVxdWVzdBofLnRlbGVwb3J0LmF1dGgudjEuQ2VydHNSZXNwb25zZRJsChdSZWlzc3VlVXNlckNlcnRGb3JQcm94eRIwLnRlbGVwb3J0LmF1dGgudjEuUmVpc3N1ZVVzZXJDZXJ0Rm9yUHJveHlSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEm8KEkdldENlcnRBdXRob3JpdGllcxIrLnRlbGVwb3J0LmF1dGgudjEuR2V0Q2VydEF1dGhvcml0aWVzUmVxdWVzdBosLnRlbGVwb3J0LmF1dGgudjEuR2V0Q2VydEF1dGhvcml0aWVzUmVzcG9uc2USXQoMU2VhcmNoRXZlbnRzEiUudGVsZXBvcnQuYXV0aC52MS5TZWFyY2hFdmVudHNSZXF1ZXN0GiYudGVsZXBvcnQuYXV0aC52MS5TZWFyY2hFdmVudHNSZXNwb25zZRJjCg5FbWl0QXVkaXRFdmVudBInLnRlbGVwb3J0LmF1dGgudjEuRW1pdEF1ZGl0RXZlbnRSZXF1ZXN0GigudGVsZXBvcnQuYXV0aC52MS5FbWl0QXVkaXRFdmVudFJlc3BvbnNlEnUKFFVwbG9hZFJlY29yZGluZ0NodW5rEi0udGVsZXBvcnQuYXV0aC52MS5VcGxvYWRSZWNvcmRpbmdDaHVua1JlcXVlc3QaLi50ZWxlcG9ydC5hdXRoLnYxLlVwbG9hZFJlY29yZGluZ0NodW5rUmVzcG9uc2USXQoMR2V0UmVjb3JkaW5nEiUudGVsZXBvcnQuYXV0aC52MS5HZXRSZWNvcmRpbmdSZXF1ZXN0GiYudGVsZXBvcnQuYXV0aC52MS5HZXRSZWNvcmRpbmdSZXNwb25zZRJTCgtXYXRjaEV2ZW50cxIkLnRlbGVwb3J0LmF1dGgudjEuV2F0Y2hFdmVudHNSZXF1ZXN0GhwudGVsZXBvcnQuYXV0aC52MS5XYXRjaEV2ZW50MAFiBnByb3RvMw");
+  fileDesc("Cht0ZWxlcG9ydC9hdXRoL3YxL2F1dGgucHJvdG8SEHRlbGVwb3J0LmF1dGgudjEiDQoLUGluZ1JlcXVlc3QivQEKDFBpbmdSZXNwb25zZRIUCgxjbHVzdGVyX25hbWUYASABKAkSFgoOc2VydmVyX3ZlcnNpb24YAiABKAkSDwoHY2FfcGlucxgDIAMoCRIQCgh1c2VybmFtZRgEIAEoCRINCgVyb2xlcxgFIAMoCRIUCgxzeXN0ZW1fcm9sZXMYBiADKAkSHAoUYXV0aF9wcmVmZXJlbmNlX2pzb24YByABKAkSGQoRcHJveHlfcHVibGljX2FkZHIYCCABKAkiGgoYR2V0Q2x1c3RlckNBQ2VydHNSZXF1ZXN0IpYBChlHZXRDbHVzdGVyQ0FDZXJ0c1Jlc3BvbnNlEhQKDGNsdXN0ZXJfbmFtZRgBIAEoCRIUCgx0bHNfY2FfY2VydHMYAiADKAkSGQoRdXNlcl90bHNfY2FfY2VydHMYAyADKAkSGAoQc3NoX2hvc3RfY2Ffa2V5cxgEIAMoCRIYChBzc2hfdXNlcl9jYV9rZXlzGAUgAygJItMBChlSZWdpc3RlclVzaW5nVG9rZW5SZXF1ZXN0Eg0KBXRva2VuGAEgASgJEg8KB2hvc3RfaWQYAiABKAkSEQoJbm9kZV9uYW1lGAMgASgJEgwKBHJvbGUYBCABKAkSHQoVYWRkaXRpb25hbF9wcmluY2lwYWxzGAUgAygJEhEKCWRuc19uYW1lcxgGIAMoCRIWCg5zc2hfcHVibGljX2tleRgHIAEoCRIWCg50bHNfcHVibGljX2tleRgIIAEoCRITCgtyZW1vdGVfYWRkchgJIAEoCSJGChJHZXRSZXNvdXJjZVJlcXVlc3QSDAoEa2luZBgBIAEoCRIMCgRuYW1lGAIgASgJEhQKDHdpdGhfc2VjcmV0cxgDIAEoCCIsChNHZXRSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiOgoUTGlzdFJlc291cmNlc1JlcXVlc3QSDAoEa2luZBgBIAEoCRIUCgx3aXRoX3NlY3JldHMYAiABKAgiLwoVTGlzdFJlc291cmNlc1Jlc3BvbnNlEhYKDnJlc291cmNlc19qc29uGAEgAygJIi4KFUNyZWF0ZVJlc291cmNlUmVxdWVzdBIVCg1yZXNvdXJjZV9qc29uGAEgASgJIi8KFkNyZWF0ZVJlc291cmNlUmVzcG9uc2USFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIuChVVcHNlcnRSZXNvdXJjZVJlcXVlc3QSFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIvChZVcHNlcnRSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiMwoVRGVsZXRlUmVzb3VyY2VSZXF1ZXN0EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCSIYChZEZWxldGVSZXNvdXJjZVJlc3BvbnNlIkQKFkNyZWF0ZVVzZXJUb2tlblJlcXVlc3QSDAoEdXNlchgBIAEoCRIMCgRraW5kGAIgASgJEg4KBnR0bF9tcxgDIAEoAyItChdDcmVhdGVVc2VyVG9rZW5SZXNwb25zZRISCgp0b2tlbl9qc29uGAEgASgJIicKE0dldFVzZXJUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkiZQoUR2V0VXNlclRva2VuUmVzcG9uc2USEgoKdG9rZW5fanNvbhgBIAEoCRISCgpvdHBfc2VjcmV0GAIgASgJEg8KB290cF91cmkYAyABKAkSFAoMb3RwX3JlcXVpcmVkGAQgASgIImsKHkNoYW5nZVBhc3N3b3JkV2l0aFRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIQCghvdHBfY29kZRgDIAEoCRITCgtyZW1vdGVfYWRkchgEIAEoCSIvCh9DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlc3BvbnNlEgwKBHVzZXIYASABKAkiowEKGkF1dGhlbnRpY2F0ZVNTSFVzZXJSZXF1ZXN0EgwKBHVzZXIYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIb3RwX2NvZGUYAyABKAkSFgoOc3NoX3B1YmxpY19rZXkYBCABKAkSFgoOdGxzX3B1YmxpY19rZXkYBSABKAkSDgoGdHRsX21zGAYgASgDEhMKC3JlbW90ZV9hZGRyGAcgASgJInIKDUNlcnRzUmVzcG9uc2USEAoIdXNlcm5hbWUYASABKAkSEAoIc3NoX2NlcnQYAiABKAkSEAoIdGxzX2NlcnQYAyABKAkSFQoNaG9zdF9jYXNfanNvbhgEIAMoCRIUCgx0bHNfY2FfY2VydHMYBSADKAki0QEKGEdlbmVyYXRlVXNlckNlcnRzUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIWCg5zc2hfcHVibGljX2tleRgCIAEoCRIWCg50bHNfcHVibGljX2tleRgDIAEoCRIOCgZ0dGxfbXMYBCABKAMSGAoQcm91dGVfdG9fY2x1c3RlchgFIAEoCRISCgpkYl9zZXJ2aWNlGAYgASgJEhMKC2RiX3Byb3RvY29sGAcgASgJEg8KB2RiX3VzZXIYCCABKAkSDwoHZGJfbmFtZRgJIAEoCSK+AQoYR2VuZXJhdGVIb3N0Q2VydHNSZXF1ZXN0Eg8KB2hvc3RfaWQYASABKAkSEQoJbm9kZV9uYW1lGAIgASgJEgwKBHJvbGUYAyABKAkSHQoVYWRkaXRpb25hbF9wcmluY2lwYWxzGAQgAygJEhEKCWRuc19uYW1lcxgFIAMoCRIWCg5zc2hfcHVibGljX2tleRgGIAEoCRIWCg50bHNfcHVibGljX2tleRgHIAEoCRIOCgZ0dGxfbXMYCCABKAMihgEKHlJlaXNzdWVVc2VyQ2VydEZvclByb3h5UmVxdWVzdBIQCghzc2hfY2VydBgBIAEoCRIWCg5zc2hfcHVibGljX2tleRgCIAEoCRIRCglhdXRoX2RhdGEYAyABKAwSFgoOYXV0aF9zaWduYXR1cmUYBCABKAwSDwoHbm9kZV9pZBgFIAEoCSIpChlHZXRDZXJ0QXV0aG9yaXRpZXNSZXF1ZXN0EgwKBHR5cGUYASABKAkiLgoaR2V0Q2VydEF1dGhvcml0aWVzUmVzcG9uc2USEAoIY2FzX2pzb24YASADKAkiewoTU2VhcmNoRXZlbnRzUmVxdWVzdBIPCgdmcm9tX21zGAEgASgDEg0KBXRvX21zGAIgASgDEhMKC2V2ZW50X3R5cGVzGAMgAygJEg0KBWxpbWl0GAQgASgFEg0KBW9yZGVyGAUgASgJEhEKCXN0YXJ0X2tleRgGIAEoCSI9ChRTZWFyY2hFdmVudHNSZXNwb25zZRITCgtldmVudHNfanNvbhgBIAMoCRIQCghsYXN0X2tleRgCIAEoCSIrChVFbWl0QXVkaXRFdmVudFJlcXVlc3QSEgoKZXZlbnRfanNvbhgBIAEoCSIYChZFbWl0QXVkaXRFdmVudFJlc3BvbnNlInQKG1VwbG9hZFJlY29yZGluZ0NodW5rUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBm9mZnNldBgCIAEoAxIMCgRkYXRhGAMgASgMEg0KBWZpbmFsGAQgASgIEhQKDHBhcnRpY2lwYW50cxgFIAMoCSIsChxVcGxvYWRSZWNvcmRpbmdDaHVua1Jlc3BvbnNlEgwKBHNpemUYASABKAMiSAoTR2V0UmVjb3JkaW5nUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBm9mZnNldBgCIAEoAxINCgVsaW1pdBgDIAEoBSJEChRHZXRSZWNvcmRpbmdSZXNwb25zZRIMCgRkYXRhGAEgASgMEgwKBHNpemUYAiABKAMSEAoIY29tcGxldGUYAyABKAgiIwoSV2F0Y2hFdmVudHNSZXF1ZXN0Eg0KBWtpbmRzGAEgAygJIk0KCldhdGNoRXZlbnQSDAoEdHlwZRgBIAEoCRIMCgRraW5kGAIgASgJEgwKBG5hbWUYAyABKAkSFQoNcmVzb3VyY2VfanNvbhgEIAEoCTLSEAoLQXV0aFNlcnZpY2USRQoEUGluZxIdLnRlbGVwb3J0LmF1dGgudjEuUGluZ1JlcXVlc3QaHi50ZWxlcG9ydC5hdXRoLnYxLlBpbmdSZXNwb25zZRJsChFHZXRDbHVzdGVyQ0FDZXJ0cxIqLnRlbGVwb3J0LmF1dGgudjEuR2V0Q2x1c3RlckNBQ2VydHNSZXF1ZXN0GisudGVsZXBvcnQuYXV0aC52MS5HZXRDbHVzdGVyQ0FDZXJ0c1Jlc3BvbnNlEmIKElJlZ2lzdGVyVXNpbmdUb2tlbhIrLnRlbGVwb3J0LmF1dGgudjEuUmVnaXN0ZXJVc2luZ1Rva2VuUmVxdWVzdBofLnRlbGVwb3J0LmF1dGgudjEuQ2VydHNSZXNwb25zZRJaCgtHZXRSZXNvdXJjZRIkLnRlbGVwb3J0LmF1dGgudjEuR2V0UmVzb3VyY2VSZXF1ZXN0GiUudGVsZXBvcnQuYXV0aC52MS5HZXRSZXNvdXJjZVJlc3BvbnNlEmAKDUxpc3RSZXNvdXJjZXMSJi50ZWxlcG9ydC5hdXRoLnYxLkxpc3RSZXNvdXJjZXNSZXF1ZXN0GicudGVsZXBvcnQuYXV0aC52MS5MaXN0UmVzb3VyY2VzUmVzcG9uc2USYwoOQ3JlYXRlUmVzb3VyY2USJy50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVJlc291cmNlUmVxdWVzdBooLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlUmVzb3VyY2VSZXNwb25zZRJjCg5VcHNlcnRSZXNvdXJjZRInLnRlbGVwb3J0LmF1dGgudjEuVXBzZXJ0UmVzb3VyY2VSZXF1ZXN0GigudGVsZXBvcnQuYXV0aC52MS5VcHNlcnRSZXNvdXJjZVJlc3BvbnNlEmMKDkRlbGV0ZVJlc291cmNlEicudGVsZXBvcnQuYXV0aC52MS5EZWxldGVSZXNvdXJjZVJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkRlbGV0ZVJlc291cmNlUmVzcG9uc2USZgoPQ3JlYXRlVXNlclRva2VuEigudGVsZXBvcnQuYXV0aC52MS5DcmVhdGVVc2VyVG9rZW5SZXF1ZXN0GikudGVsZXBvcnQuYXV0aC52MS5DcmVhdGVVc2VyVG9rZW5SZXNwb25zZRJdCgxHZXRVc2VyVG9rZW4SJS50ZWxlcG9ydC5hdXRoLnYxLkdldFVzZXJUb2tlblJlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLkdldFVzZXJUb2tlblJlc3BvbnNlEn4KF0NoYW5nZVBhc3N3b3JkV2l0aFRva2VuEjAudGVsZXBvcnQuYXV0aC52MS5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlcXVlc3QaMS50ZWxlcG9ydC5hdXRoLnYxLkNoYW5nZVBhc3N3b3JkV2l0aFRva2VuUmVzcG9uc2USZAoTQXV0aGVudGljYXRlU1NIVXNlchIsLnRlbGVwb3J0LmF1dGgudjEuQXV0aGVudGljYXRlU1NIVXNlclJlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USYAoRR2VuZXJhdGVVc2VyQ2VydHMSKi50ZWxlcG9ydC5hdXRoLnYxLkdlbmVyYXRlVXNlckNlcnRzUmVxdWVzdBofLnRlbGVwb3J0LmF1dGgudjEuQ2VydHNSZXNwb25zZRJgChFHZW5lcmF0ZUhvc3RDZXJ0cxIqLnRlbGVwb3J0LmF1dGgudjEuR2VuZXJhdGVIb3N0Q2VydHNSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEmwKF1JlaXNzdWVVc2VyQ2VydEZvclByb3h5EjAudGVsZXBvcnQuYXV0aC52MS5SZWlzc3VlVXNlckNlcnRGb3JQcm94eVJlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USbwoSR2V0Q2VydEF1dGhvcml0aWVzEisudGVsZXBvcnQuYXV0aC52MS5HZXRDZXJ0QXV0aG9yaXRpZXNSZXF1ZXN0GiwudGVsZXBvcnQuYXV0aC52MS5HZXRDZXJ0QXV0aG9yaXRpZXNSZXNwb25zZRJdCgxTZWFyY2hFdmVudHMSJS50ZWxlcG9ydC5hdXRoLnYxLlNlYXJjaEV2ZW50c1JlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLlNlYXJjaEV2ZW50c1Jlc3BvbnNlEmMKDkVtaXRBdWRpdEV2ZW50EicudGVsZXBvcnQuYXV0aC52MS5FbWl0QXVkaXRFdmVudFJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkVtaXRBdWRpdEV2ZW50UmVzcG9uc2USdQoUVXBsb2FkUmVjb3JkaW5nQ2h1bmsSLS50ZWxlcG9ydC5hdXRoLnYxLlVwbG9hZFJlY29yZGluZ0NodW5rUmVxdWVzdBouLnRlbGVwb3J0LmF1dGgudjEuVXBsb2FkUmVjb3JkaW5nQ2h1bmtSZXNwb25zZRJdCgxHZXRSZWNvcmRpbmcSJS50ZWxlcG9ydC5hdXRoLnYxLkdldFJlY29yZGluZ1JlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLkdldFJlY29yZGluZ1Jlc3BvbnNlElMKC1dhdGNoRXZlbnRzEiQudGVsZXBvcnQuYXV0aC52MS5XYXRjaEV2ZW50c1JlcXVlc3QaHC50ZWxlcG9ydC5hdXRoLnYxLldhdGNoRXZlbnQwAWIGcHJvdG8z");
 
 /**
  * @generated from message teleport.auth.v1.PingRequest
@@ -76,6 +78,13 @@ export type PingResponse = Message<"teleport.auth.v1.PingResponse"> & {
    * @generated from field: string auth_preference_json = 7;
    */
   authPreferenceJson: string;
+
+  /**
+   * host:port of the web proxy users and agents reach ("" when unknown).
+   *
+   * @generated from field: string proxy_public_addr = 8;
+   */
+  proxyPublicAddr: string;
 };
 
 /**
@@ -84,6 +93,131 @@ export type PingResponse = Message<"teleport.auth.v1.PingResponse"> & {
  */
 export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
   messageDesc(file_teleport_auth_v1_auth, 1);
+
+/**
+ * @generated from message teleport.auth.v1.GetClusterCACertsRequest
+ */
+export type GetClusterCACertsRequest = Message<"teleport.auth.v1.GetClusterCACertsRequest"> & {
+};
+
+/**
+ * Describes the message teleport.auth.v1.GetClusterCACertsRequest.
+ * Use `create(GetClusterCACertsRequestSchema)` to create a new message.
+ */
+export const GetClusterCACertsRequestSchema: GenMessage<GetClusterCACertsRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 2);
+
+/**
+ * @generated from message teleport.auth.v1.GetClusterCACertsResponse
+ */
+export type GetClusterCACertsResponse = Message<"teleport.auth.v1.GetClusterCACertsResponse"> & {
+  /**
+   * @generated from field: string cluster_name = 1;
+   */
+  clusterName: string;
+
+  /**
+   * PEM certificates of the host CA (they verify the auth server; CA pins cover these).
+   *
+   * @generated from field: repeated string tls_ca_certs = 2;
+   */
+  tlsCaCerts: string[];
+
+  /**
+   * PEM certificates of the user CA.
+   *
+   * @generated from field: repeated string user_tls_ca_certs = 3;
+   */
+  userTlsCaCerts: string[];
+
+  /**
+   * authorized_keys lines of the host and user SSH CAs.
+   *
+   * @generated from field: repeated string ssh_host_ca_keys = 4;
+   */
+  sshHostCaKeys: string[];
+
+  /**
+   * @generated from field: repeated string ssh_user_ca_keys = 5;
+   */
+  sshUserCaKeys: string[];
+};
+
+/**
+ * Describes the message teleport.auth.v1.GetClusterCACertsResponse.
+ * Use `create(GetClusterCACertsResponseSchema)` to create a new message.
+ */
+export const GetClusterCACertsResponseSchema: GenMessage<GetClusterCACertsResponse> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 3);
+
+/**
+ * @generated from message teleport.auth.v1.RegisterUsingTokenRequest
+ */
+export type RegisterUsingTokenRequest = Message<"teleport.auth.v1.RegisterUsingTokenRequest"> & {
+  /**
+   * The join token (a secret).
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * The agent's host UUID.
+   *
+   * @generated from field: string host_id = 2;
+   */
+  hostId: string;
+
+  /**
+   * @generated from field: string node_name = 3;
+   */
+  nodeName: string;
+
+  /**
+   * System role to join as: Node, Proxy, Db, App, Kube, WindowsDesktop, Discovery.
+   *
+   * @generated from field: string role = 4;
+   */
+  role: string;
+
+  /**
+   * @generated from field: repeated string additional_principals = 5;
+   */
+  additionalPrincipals: string[];
+
+  /**
+   * @generated from field: repeated string dns_names = 6;
+   */
+  dnsNames: string[];
+
+  /**
+   * authorized_keys line for the SSH host certificate.
+   *
+   * @generated from field: string ssh_public_key = 7;
+   */
+  sshPublicKey: string;
+
+  /**
+   * PEM SPKI for the X.509 certificate.
+   *
+   * @generated from field: string tls_public_key = 8;
+   */
+  tlsPublicKey: string;
+
+  /**
+   * The agent's address as a proxy saw it; honoured only when a proxy makes the call.
+   *
+   * @generated from field: string remote_addr = 9;
+   */
+  remoteAddr: string;
+};
+
+/**
+ * Describes the message teleport.auth.v1.RegisterUsingTokenRequest.
+ * Use `create(RegisterUsingTokenRequestSchema)` to create a new message.
+ */
+export const RegisterUsingTokenRequestSchema: GenMessage<RegisterUsingTokenRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 4);
 
 /**
  * @generated from message teleport.auth.v1.GetResourceRequest
@@ -112,7 +246,7 @@ export type GetResourceRequest = Message<"teleport.auth.v1.GetResourceRequest"> 
  * Use `create(GetResourceRequestSchema)` to create a new message.
  */
 export const GetResourceRequestSchema: GenMessage<GetResourceRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 2);
+  messageDesc(file_teleport_auth_v1_auth, 5);
 
 /**
  * @generated from message teleport.auth.v1.GetResourceResponse
@@ -129,7 +263,7 @@ export type GetResourceResponse = Message<"teleport.auth.v1.GetResourceResponse"
  * Use `create(GetResourceResponseSchema)` to create a new message.
  */
 export const GetResourceResponseSchema: GenMessage<GetResourceResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 3);
+  messageDesc(file_teleport_auth_v1_auth, 6);
 
 /**
  * @generated from message teleport.auth.v1.ListResourcesRequest
@@ -151,7 +285,7 @@ export type ListResourcesRequest = Message<"teleport.auth.v1.ListResourcesReques
  * Use `create(ListResourcesRequestSchema)` to create a new message.
  */
 export const ListResourcesRequestSchema: GenMessage<ListResourcesRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 4);
+  messageDesc(file_teleport_auth_v1_auth, 7);
 
 /**
  * @generated from message teleport.auth.v1.ListResourcesResponse
@@ -168,7 +302,7 @@ export type ListResourcesResponse = Message<"teleport.auth.v1.ListResourcesRespo
  * Use `create(ListResourcesResponseSchema)` to create a new message.
  */
 export const ListResourcesResponseSchema: GenMessage<ListResourcesResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 5);
+  messageDesc(file_teleport_auth_v1_auth, 8);
 
 /**
  * @generated from message teleport.auth.v1.CreateResourceRequest
@@ -185,7 +319,7 @@ export type CreateResourceRequest = Message<"teleport.auth.v1.CreateResourceRequ
  * Use `create(CreateResourceRequestSchema)` to create a new message.
  */
 export const CreateResourceRequestSchema: GenMessage<CreateResourceRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 6);
+  messageDesc(file_teleport_auth_v1_auth, 9);
 
 /**
  * @generated from message teleport.auth.v1.CreateResourceResponse
@@ -202,7 +336,7 @@ export type CreateResourceResponse = Message<"teleport.auth.v1.CreateResourceRes
  * Use `create(CreateResourceResponseSchema)` to create a new message.
  */
 export const CreateResourceResponseSchema: GenMessage<CreateResourceResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 7);
+  messageDesc(file_teleport_auth_v1_auth, 10);
 
 /**
  * @generated from message teleport.auth.v1.UpsertResourceRequest
@@ -219,7 +353,7 @@ export type UpsertResourceRequest = Message<"teleport.auth.v1.UpsertResourceRequ
  * Use `create(UpsertResourceRequestSchema)` to create a new message.
  */
 export const UpsertResourceRequestSchema: GenMessage<UpsertResourceRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 8);
+  messageDesc(file_teleport_auth_v1_auth, 11);
 
 /**
  * @generated from message teleport.auth.v1.UpsertResourceResponse
@@ -236,7 +370,7 @@ export type UpsertResourceResponse = Message<"teleport.auth.v1.UpsertResourceRes
  * Use `create(UpsertResourceResponseSchema)` to create a new message.
  */
 export const UpsertResourceResponseSchema: GenMessage<UpsertResourceResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 9);
+  messageDesc(file_teleport_auth_v1_auth, 12);
 
 /**
  * @generated from message teleport.auth.v1.DeleteResourceRequest
@@ -258,7 +392,7 @@ export type DeleteResourceRequest = Message<"teleport.auth.v1.DeleteResourceRequ
  * Use `create(DeleteResourceRequestSchema)` to create a new message.
  */
 export const DeleteResourceRequestSchema: GenMessage<DeleteResourceRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 10);
+  messageDesc(file_teleport_auth_v1_auth, 13);
 
 /**
  * @generated from message teleport.auth.v1.DeleteResourceResponse
@@ -271,7 +405,7 @@ export type DeleteResourceResponse = Message<"teleport.auth.v1.DeleteResourceRes
  * Use `create(DeleteResourceResponseSchema)` to create a new message.
  */
 export const DeleteResourceResponseSchema: GenMessage<DeleteResourceResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 11);
+  messageDesc(file_teleport_auth_v1_auth, 14);
 
 /**
  * @generated from message teleport.auth.v1.CreateUserTokenRequest
@@ -300,7 +434,7 @@ export type CreateUserTokenRequest = Message<"teleport.auth.v1.CreateUserTokenRe
  * Use `create(CreateUserTokenRequestSchema)` to create a new message.
  */
 export const CreateUserTokenRequestSchema: GenMessage<CreateUserTokenRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 12);
+  messageDesc(file_teleport_auth_v1_auth, 15);
 
 /**
  * @generated from message teleport.auth.v1.CreateUserTokenResponse
@@ -319,7 +453,7 @@ export type CreateUserTokenResponse = Message<"teleport.auth.v1.CreateUserTokenR
  * Use `create(CreateUserTokenResponseSchema)` to create a new message.
  */
 export const CreateUserTokenResponseSchema: GenMessage<CreateUserTokenResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 13);
+  messageDesc(file_teleport_auth_v1_auth, 16);
 
 /**
  * @generated from message teleport.auth.v1.GetUserTokenRequest
@@ -336,7 +470,7 @@ export type GetUserTokenRequest = Message<"teleport.auth.v1.GetUserTokenRequest"
  * Use `create(GetUserTokenRequestSchema)` to create a new message.
  */
 export const GetUserTokenRequestSchema: GenMessage<GetUserTokenRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 14);
+  messageDesc(file_teleport_auth_v1_auth, 17);
 
 /**
  * @generated from message teleport.auth.v1.GetUserTokenResponse
@@ -368,7 +502,7 @@ export type GetUserTokenResponse = Message<"teleport.auth.v1.GetUserTokenRespons
  * Use `create(GetUserTokenResponseSchema)` to create a new message.
  */
 export const GetUserTokenResponseSchema: GenMessage<GetUserTokenResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 15);
+  messageDesc(file_teleport_auth_v1_auth, 18);
 
 /**
  * @generated from message teleport.auth.v1.ChangePasswordWithTokenRequest
@@ -400,7 +534,7 @@ export type ChangePasswordWithTokenRequest = Message<"teleport.auth.v1.ChangePas
  * Use `create(ChangePasswordWithTokenRequestSchema)` to create a new message.
  */
 export const ChangePasswordWithTokenRequestSchema: GenMessage<ChangePasswordWithTokenRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 16);
+  messageDesc(file_teleport_auth_v1_auth, 19);
 
 /**
  * @generated from message teleport.auth.v1.ChangePasswordWithTokenResponse
@@ -417,7 +551,7 @@ export type ChangePasswordWithTokenResponse = Message<"teleport.auth.v1.ChangePa
  * Use `create(ChangePasswordWithTokenResponseSchema)` to create a new message.
  */
 export const ChangePasswordWithTokenResponseSchema: GenMessage<ChangePasswordWithTokenResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 17);
+  messageDesc(file_teleport_auth_v1_auth, 20);
 
 /**
  * @generated from message teleport.auth.v1.AuthenticateSSHUserRequest
@@ -470,7 +604,7 @@ export type AuthenticateSSHUserRequest = Message<"teleport.auth.v1.AuthenticateS
  * Use `create(AuthenticateSSHUserRequestSchema)` to create a new message.
  */
 export const AuthenticateSSHUserRequestSchema: GenMessage<AuthenticateSSHUserRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 18);
+  messageDesc(file_teleport_auth_v1_auth, 21);
 
 /**
  * @generated from message teleport.auth.v1.CertsResponse
@@ -515,7 +649,7 @@ export type CertsResponse = Message<"teleport.auth.v1.CertsResponse"> & {
  * Use `create(CertsResponseSchema)` to create a new message.
  */
 export const CertsResponseSchema: GenMessage<CertsResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 19);
+  messageDesc(file_teleport_auth_v1_auth, 22);
 
 /**
  * @generated from message teleport.auth.v1.GenerateUserCertsRequest
@@ -578,7 +712,7 @@ export type GenerateUserCertsRequest = Message<"teleport.auth.v1.GenerateUserCer
  * Use `create(GenerateUserCertsRequestSchema)` to create a new message.
  */
 export const GenerateUserCertsRequestSchema: GenMessage<GenerateUserCertsRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 20);
+  messageDesc(file_teleport_auth_v1_auth, 23);
 
 /**
  * @generated from message teleport.auth.v1.GenerateHostCertsRequest
@@ -632,7 +766,7 @@ export type GenerateHostCertsRequest = Message<"teleport.auth.v1.GenerateHostCer
  * Use `create(GenerateHostCertsRequestSchema)` to create a new message.
  */
 export const GenerateHostCertsRequestSchema: GenMessage<GenerateHostCertsRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 21);
+  messageDesc(file_teleport_auth_v1_auth, 24);
 
 /**
  * @generated from message teleport.auth.v1.ReissueUserCertForProxyRequest
@@ -680,7 +814,7 @@ export type ReissueUserCertForProxyRequest = Message<"teleport.auth.v1.ReissueUs
  * Use `create(ReissueUserCertForProxyRequestSchema)` to create a new message.
  */
 export const ReissueUserCertForProxyRequestSchema: GenMessage<ReissueUserCertForProxyRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 22);
+  messageDesc(file_teleport_auth_v1_auth, 25);
 
 /**
  * @generated from message teleport.auth.v1.GetCertAuthoritiesRequest
@@ -699,7 +833,7 @@ export type GetCertAuthoritiesRequest = Message<"teleport.auth.v1.GetCertAuthori
  * Use `create(GetCertAuthoritiesRequestSchema)` to create a new message.
  */
 export const GetCertAuthoritiesRequestSchema: GenMessage<GetCertAuthoritiesRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 23);
+  messageDesc(file_teleport_auth_v1_auth, 26);
 
 /**
  * @generated from message teleport.auth.v1.GetCertAuthoritiesResponse
@@ -716,7 +850,7 @@ export type GetCertAuthoritiesResponse = Message<"teleport.auth.v1.GetCertAuthor
  * Use `create(GetCertAuthoritiesResponseSchema)` to create a new message.
  */
 export const GetCertAuthoritiesResponseSchema: GenMessage<GetCertAuthoritiesResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 24);
+  messageDesc(file_teleport_auth_v1_auth, 27);
 
 /**
  * @generated from message teleport.auth.v1.SearchEventsRequest
@@ -762,7 +896,7 @@ export type SearchEventsRequest = Message<"teleport.auth.v1.SearchEventsRequest"
  * Use `create(SearchEventsRequestSchema)` to create a new message.
  */
 export const SearchEventsRequestSchema: GenMessage<SearchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 25);
+  messageDesc(file_teleport_auth_v1_auth, 28);
 
 /**
  * @generated from message teleport.auth.v1.SearchEventsResponse
@@ -784,7 +918,7 @@ export type SearchEventsResponse = Message<"teleport.auth.v1.SearchEventsRespons
  * Use `create(SearchEventsResponseSchema)` to create a new message.
  */
 export const SearchEventsResponseSchema: GenMessage<SearchEventsResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 26);
+  messageDesc(file_teleport_auth_v1_auth, 29);
 
 /**
  * @generated from message teleport.auth.v1.EmitAuditEventRequest
@@ -801,7 +935,7 @@ export type EmitAuditEventRequest = Message<"teleport.auth.v1.EmitAuditEventRequ
  * Use `create(EmitAuditEventRequestSchema)` to create a new message.
  */
 export const EmitAuditEventRequestSchema: GenMessage<EmitAuditEventRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 27);
+  messageDesc(file_teleport_auth_v1_auth, 30);
 
 /**
  * @generated from message teleport.auth.v1.EmitAuditEventResponse
@@ -814,7 +948,7 @@ export type EmitAuditEventResponse = Message<"teleport.auth.v1.EmitAuditEventRes
  * Use `create(EmitAuditEventResponseSchema)` to create a new message.
  */
 export const EmitAuditEventResponseSchema: GenMessage<EmitAuditEventResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 28);
+  messageDesc(file_teleport_auth_v1_auth, 31);
 
 /**
  * @generated from message teleport.auth.v1.UploadRecordingChunkRequest
@@ -857,7 +991,7 @@ export type UploadRecordingChunkRequest = Message<"teleport.auth.v1.UploadRecord
  * Use `create(UploadRecordingChunkRequestSchema)` to create a new message.
  */
 export const UploadRecordingChunkRequestSchema: GenMessage<UploadRecordingChunkRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 29);
+  messageDesc(file_teleport_auth_v1_auth, 32);
 
 /**
  * @generated from message teleport.auth.v1.UploadRecordingChunkResponse
@@ -876,7 +1010,7 @@ export type UploadRecordingChunkResponse = Message<"teleport.auth.v1.UploadRecor
  * Use `create(UploadRecordingChunkResponseSchema)` to create a new message.
  */
 export const UploadRecordingChunkResponseSchema: GenMessage<UploadRecordingChunkResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 30);
+  messageDesc(file_teleport_auth_v1_auth, 33);
 
 /**
  * @generated from message teleport.auth.v1.GetRecordingRequest
@@ -903,7 +1037,7 @@ export type GetRecordingRequest = Message<"teleport.auth.v1.GetRecordingRequest"
  * Use `create(GetRecordingRequestSchema)` to create a new message.
  */
 export const GetRecordingRequestSchema: GenMessage<GetRecordingRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 31);
+  messageDesc(file_teleport_auth_v1_auth, 34);
 
 /**
  * @generated from message teleport.auth.v1.GetRecordingResponse
@@ -930,7 +1064,7 @@ export type GetRecordingResponse = Message<"teleport.auth.v1.GetRecordingRespons
  * Use `create(GetRecordingResponseSchema)` to create a new message.
  */
 export const GetRecordingResponseSchema: GenMessage<GetRecordingResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 32);
+  messageDesc(file_teleport_auth_v1_auth, 35);
 
 /**
  * @generated from message teleport.auth.v1.WatchEventsRequest
@@ -949,7 +1083,7 @@ export type WatchEventsRequest = Message<"teleport.auth.v1.WatchEventsRequest"> 
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 33);
+  messageDesc(file_teleport_auth_v1_auth, 36);
 
 /**
  * @generated from message teleport.auth.v1.WatchEvent
@@ -985,7 +1119,7 @@ export type WatchEvent = Message<"teleport.auth.v1.WatchEvent"> & {
  * Use `create(WatchEventSchema)` to create a new message.
  */
 export const WatchEventSchema: GenMessage<WatchEvent> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 34);
+  messageDesc(file_teleport_auth_v1_auth, 37);
 
 /**
  * AuthService is the only way other services and tools reach cluster state.
@@ -1002,6 +1136,29 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof PingRequestSchema;
     output: typeof PingResponseSchema;
+  },
+  /**
+   * GetClusterCACerts returns the public halves of the cluster's host and user CAs and the cluster
+   * name. No client certificate needed: a joining agent checks the host CA against its CA pin before
+   * it trusts the server (and re-reads the rest over a verified connection).
+   *
+   * @generated from rpc teleport.auth.v1.AuthService.GetClusterCACerts
+   */
+  getClusterCACerts: {
+    methodKind: "unary";
+    input: typeof GetClusterCACertsRequestSchema;
+    output: typeof GetClusterCACertsResponseSchema;
+  },
+  /**
+   * RegisterUsingToken issues host certificates to an agent that presents a join token. No client
+   * certificate needed: the token is the credential. Every attempt is audited (instance.join).
+   *
+   * @generated from rpc teleport.auth.v1.AuthService.RegisterUsingToken
+   */
+  registerUsingToken: {
+    methodKind: "unary";
+    input: typeof RegisterUsingTokenRequestSchema;
+    output: typeof CertsResponseSchema;
   },
   /**
    * GetResource reads one resource by kind and name.
