@@ -4,11 +4,16 @@
  * host certificate, its heartbeat (the `node` resource with static and command labels), the cache of
  * users, roles and the user CA kept fresh from auth, session recording uploads, and the audit
  * emitter. The node reaches auth only through the API client given to it (its own Node identity).
+ * With `tunnel`, the node also dials out to the proxies (reverse tunnel, for nodes behind NAT) and
+ * serves the SSH connections they send back through it; without `listenAddr` that is its only way in,
+ * and its record says so (`addr: ''`, `use_tunnel: true`).
  */
 import type { Duplex } from 'node:stream';
 import type { AuthClient } from '@teleport-ts/api/client/authClient';
 import type { Clock } from '@teleport-ts/api/clock';
-import { BadParameterError } from '@teleport-ts/api/errors';
+import { BadParameterError, NotFoundError } from '@teleport-ts/api/errors';
+import { AgentPool } from '../reversetunnel/agentPool.ts';
+import type { TransportHandler } from '../reversetunnel/agent.ts';
 import { AccessCache } from '../srv/ssh/accessCache.ts';
 import { joinHostPort, NodeAuditor } from '../srv/ssh/audit.ts';
 import { AuthHandler } from '../srv/ssh/authHandler.ts';
@@ -33,7 +38,10 @@ export interface NodeServiceOptions {
   /** The node's identity (role Node): key, host certificate, CA keys. */
   identity: LocalIdentity;
   authClient: AuthClient;
-  listenAddr: { host: string; port: number };
+  /** Where to accept SSH connections directly; absent with `tunnel` means tunnel-only. */
+  listenAddr?: { host: string; port: number };
+  /** Dial out to the proxy and take connections through the reverse tunnel. */
+  tunnel?: NodeTunnelOptions;
   /** host:port the proxy should dial; defaults to the bound address (0.0.0.0 -> 127.0.0.1). */
   publicAddr?: string;
   labels: Record<string, string>;
@@ -50,10 +58,22 @@ export interface NodeServiceOptions {
   uploadDrainMs?: number;
 }
 
+/** How a node reaches the proxies' reverse-tunnel listener. */
+export interface NodeTunnelOptions {
+  /** host:port of the proxy's tunnel listener (3024), or of its web port (3080) with `alpn`. */
+  proxyAddr: string;
+  /** TLS with ALPN teleport-reversetunnel to the web port instead of plain TCP to 3024. */
+  alpn: boolean;
+  /** With `alpn`: skip checking the web certificate (the SSH layer still checks the proxy's host certificate). */
+  insecureTLS?: boolean;
+}
+
 /** A running node service. */
 export interface RunningNodeService {
-  /** The bound SSH listener address. */
+  /** The bound SSH listener address; `{ host: '', port: 0 }` for a tunnel-only node. */
   address: { host: string; port: number };
+  /** The reverse-tunnel pool, when the node dials out to the proxies. */
+  tunnel?: AgentPool;
   /**
    * Stops the service. Graceful (the default): stop accepting, end sessions with a message,
    * finish recording uploads, delete the node record and session trackers. Otherwise drop
@@ -71,16 +91,21 @@ export async function startNodeService(opts: NodeServiceOptions): Promise<Runnin
   const logger = componentLogger(opts.logger, 'node');
   const { identity, authClient, clock } = opts;
   if (!identity.sshCert) throw new BadParameterError('the node identity has no SSH host certificate: join the cluster again');
+  if (!opts.listenAddr && !opts.tunnel) {
+    throw new BadParameterError('the SSH node service needs a listen address (ssh_service.listen_addr) or a reverse tunnel to a proxy');
+  }
   const hostKeys = sshServerHostKeys({ privateKeyPEM: identity.keyPEM, hostCertLine: identity.sshCert });
 
   let addr = '';
+  let started = false;
   const heartbeat: Heartbeat = new Heartbeat({
     authClient, clock, logger, intervalMs: opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
     fields: () => ({
       hostId: opts.hostId, nodeName: opts.nodeName, addr, labels: opts.labels, cmdLabels: commandLabels.cmdLabels(), version: VERSION,
+      ...(opts.tunnel && { useTunnel: true }),
     }),
   });
-  const commandLabels = new CommandLabels(opts.commands, { logger, onChange: () => void (addr && heartbeat.announce()) });
+  const commandLabels = new CommandLabels(opts.commands, { logger, onChange: () => void (started && heartbeat.announce()) });
   const labels = (): Record<string, string> => ({ ...opts.labels, ...commandLabels.values() });
   const cache = new AccessCache({ authClient, clusterName: identity.clusterName, userCAKeys: identity.sshUserCAKeys ?? [], logger });
   const auditor = new NodeAuditor({ authClient, serverId: opts.hostId, hostname: opts.nodeName, addr: () => addr, labels, logger });
@@ -104,32 +129,44 @@ export async function startNodeService(opts: NodeServiceOptions): Promise<Runnin
     const n = server.disconnectUser(user, reason);
     if (n > 0) logger.info({ user, connections: n }, 'disconnected a deleted user');
   });
-  let bound;
-  try {
-    bound = await server.listen(opts.listenAddr.host, opts.listenAddr.port);
-  } catch (err) {
-    await cache.close();
-    throw err;
+  let bound = { address: '', port: 0 };
+  if (opts.listenAddr) {
+    try {
+      bound = await server.listen(opts.listenAddr.host, opts.listenAddr.port);
+    } catch (err) {
+      await cache.close();
+      throw err;
+    }
+    const host = bound.address === '0.0.0.0' || bound.address === '::' ? '127.0.0.1' : bound.address;
+    addr = opts.publicAddr ?? joinHostPort(host, bound.port);
   }
-  const host = bound.address === '0.0.0.0' || bound.address === '::' ? '127.0.0.1' : bound.address;
-  addr = opts.publicAddr ?? joinHostPort(host, bound.port);
+  const pool = opts.tunnel && new AgentPool({
+    proxyAddr: opts.tunnel.proxyAddr, alpn: opts.tunnel.alpn, ...(opts.tunnel.insecureTLS !== undefined && { insecureTLS: opts.tunnel.insecureTLS }),
+    identity, clock, logger, handler: tunnelHandler(opts.hostId, (stream) => server.injectSocket(stream)),
+  });
+  pool?.start();
 
   // First values of command labels and a live cache make the first heartbeat and logins accurate;
   // neither may hold the service up for long.
   await Promise.race([Promise.all([commandLabels.start(), cache.ready]), sleep(5000)]);
+  started = true;
   await heartbeat.start();
   recordings.resumePending();
-  logger.info({ addr, listen: joinHostPort(bound.address, bound.port) }, 'SSH node service started');
+  logger.info({
+    addr, ...(opts.listenAddr && { listen: joinHostPort(bound.address, bound.port) }), ...(opts.tunnel && { tunnel: opts.tunnel.proxyAddr }),
+  }, 'SSH node service started');
 
   let closing: Promise<void> | undefined;
   return {
     address: { host: bound.address, port: bound.port },
+    ...(pool && { tunnel: pool }),
     injectSocket: (stream) => server.injectSocket(stream),
     close: (closeOpts = {}) => {
       closing ??= (async () => {
         const graceful = closeOpts.graceful ?? true;
         commandLabels.stop();
         await server.close({ graceful, message: `the node ${opts.nodeName} is shutting down` });
+        await pool?.close();
         await heartbeat.stop({ deleteRecord: graceful });
         await recordings.close(graceful ? opts.uploadDrainMs ?? 10_000 : 0);
         await cache.close();
@@ -138,5 +175,22 @@ export async function startNodeService(opts: NodeServiceOptions): Promise<Runnin
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * What the node does with the proxy's transport channels: SSH connections for this node go to its
+ * SSH server as if they had arrived on the listener; anything else is refused with a reason.
+ */
+export function tunnelHandler(hostId: string, serve: (stream: Duplex) => void): TransportHandler {
+  return (req) => {
+    if (req.type !== 'node') throw new BadParameterError(`this agent serves SSH (node) connections, not ${req.type}`);
+    if (req.target !== hostId) throw new NotFoundError(`this is node ${hostId}, not ${req.target}`);
+    return (stream) => {
+      const m = req.client_addr ? /^\[?([^\]]*?)\]?:(\d+)$/.exec(req.client_addr) : null;
+      // ssh2 reads the peer address from the socket it serves; give it the client's, as the proxy saw it.
+      if (m) Object.assign(stream, { remoteAddress: m[1], remotePort: Number(m[2]) });
+      serve(stream);
+    };
   };
 }

@@ -1,9 +1,12 @@
 /**
  * @module service/proxyService
- * Starts the proxy service (first part: the HTTPS web API on 3080). The proxy reaches auth only through
- * the API client, authenticated with its own host identity (role Proxy).
+ * Starts the proxy service: the HTTPS web API on 3080, the SSH listener on 3023 and the reverse-tunnel
+ * listener on 3024 (also reachable on 3080 by TLS ALPN `teleport-reversetunnel`), through which the
+ * SSH listener reaches nodes behind NAT. The proxy reaches auth only through the API client,
+ * authenticated with its own host identity (role Proxy).
  */
 import { readFile } from 'node:fs/promises';
+import type { TLSSocket } from 'node:tls';
 import type { Clock } from '@teleport-ts/api/clock';
 import { AuthClient } from '@teleport-ts/api/client/authClient';
 import { BadParameterError } from '@teleport-ts/api/errors';
@@ -12,7 +15,21 @@ import { startProxySSHServer } from '../proxy/ssh/server.ts';
 import { loadOrCreateSelfSigned, type KeyPairPEM } from '../proxy/selfSignedCert.ts';
 import { componentLogger, type Logger } from '../utils/logger.ts';
 import { parseHostPort } from '../config/netAddr.ts';
+import { UserCAKeys } from '../proxy/ssh/userCAKeys.ts';
+import { tunnelNodeDialer } from '../reversetunnel/nodeDialer.ts';
+import type { ProxyEndpoint } from '../reversetunnel/protocol.ts';
+import { ReverseTunnelServer } from '../reversetunnel/server.ts';
 import type { LocalIdentity } from './identityStore.ts';
+import { startProxyPresence, type ProxyPresence } from './proxyPresence.ts';
+
+/**
+ * The address other hosts should dial for a listener without a configured public address: the bound
+ * address, or the node name when bound to every interface (0.0.0.0 is nobody's address).
+ */
+function advertised(bound: { host: string; port: number }, opts: { nodeName: string }): string {
+  const host = bound.host === '0.0.0.0' || bound.host === '::' ? opts.nodeName : bound.host;
+  return `${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
+}
 
 /** The running proxy SSH listener. */
 export type ProxySSHServer = Awaited<ReturnType<typeof startProxySSHServer>>;
@@ -31,6 +48,13 @@ export interface ProxyServiceOptions {
   publicAddr?: string;
   sshPublicAddr?: string;
   tunnelPublicAddr?: string;
+  /** Reverse-tunnel listener (3024) for agents behind NAT; absent disables tunnels (and ALPN routing to them). */
+  tunnelListenAddr?: { host: string; port: number };
+  /**
+   * Every live proxy's tunnel endpoint, announced to agents so they keep a tunnel to each (polled).
+   * Default: the live proxy records (this proxy's own, announced here, and every other proxy's).
+   */
+  discoverProxies?: () => ProxyEndpoint[] | Promise<ProxyEndpoint[]>;
   httpsKeyPairs?: Array<{ keyFile: string; certFile: string }>;
   clock: Clock;
   logger: Logger;
@@ -41,10 +65,15 @@ export interface RunningProxyService {
   web: WebServer;
   /** The SSH listener, when enabled. */
   ssh?: ProxySSHServer;
+  /** The reverse-tunnel server, when enabled. */
+  tunnel?: ReverseTunnelServer;
+  /** The bound tunnel listener address, when enabled. */
+  tunnelAddr?: { host: string; port: number };
   authClient: AuthClient;
   /** host:port users should use for --proxy. */
   publicAddr: string;
-  close(): Promise<void>;
+  /** Stops the proxy. Graceful (the default) tells tunnel agents to reconnect elsewhere first. */
+  close(opts?: { graceful?: boolean }): Promise<void>;
 }
 
 async function loadKeyPair(opts: ProxyServiceOptions, names: string[]): Promise<KeyPairPEM> {
@@ -69,12 +98,14 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
   const publicHost = opts.publicAddr?.replace(/:\d+$/, '') ?? opts.nodeName;
   const keyPair = await loadKeyPair(opts, [publicHost, opts.nodeName]);
   let publicAddr = opts.publicAddr ?? '';
+  const tunnel = opts.tunnelListenAddr ? await startTunnel(opts, authClient, logger) : undefined;
   // The SSH listener starts first so ping can advertise the port it really bound.
   const ssh = opts.sshListenAddr
     ? await startProxySSHServer({
         identity: opts.identity, authClient, listenAddr: opts.sshListenAddr, clusterName: opts.identity.clusterName,
         // Proxy recording mode spools recordings here before shipping them to auth.
         dataDir: opts.dataDir,
+        ...(tunnel && { dialNode: tunnelNodeDialer(tunnel.server) }),
         clock: opts.clock, logger: componentLogger(opts.logger, 'proxy:ssh'),
       })
     : undefined;
@@ -82,6 +113,7 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
   // unspecified host (0.0.0.0) with the host it reached the web proxy at, and the nodename may not resolve.
   const sshListen = ssh && !opts.publicAddr ? `${ssh.address.host.includes(':') ? `[${ssh.address.host}]` : ssh.address.host}:${ssh.address.port}` : undefined;
   const sshPublicAddr = opts.sshPublicAddr ?? sshListen ?? `${publicHost}:${ssh?.address.port ?? 3023}`;
+  const tunnelPublicAddr = opts.tunnelPublicAddr ?? (tunnel && advertised(tunnel.address, opts)) ?? `${publicHost}:3024`;
   const ctx = {
     authClient,
     clusterName: opts.identity.clusterName,
@@ -89,21 +121,60 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
       return publicAddr;
     },
     sshPublicAddr,
-    tunnelPublicAddr: opts.tunnelPublicAddr ?? `${publicHost}:3024`,
+    tunnelPublicAddr,
     logger,
   };
   const web = await startWebServer({
     ctx, listenAddr: opts.webListenAddr, certPEM: keyPair.certPEM, keyPEM: keyPair.keyPEM,
     authAddr: parseHostPort(opts.authAddr, { defaultPort: 3025 }),
+    ...(tunnel && { onTunnelConnection: (socket: TLSSocket) => tunnel.server.injectSocket(socket) }),
   });
   if (!publicAddr) publicAddr = `${publicHost}:${web.address.port}`;
+  let presence: ProxyPresence | undefined;
+  if (tunnel) {
+    presence = await startProxyPresence({
+      authClient, clock: opts.clock, logger,
+      self: { hostId: opts.identity.hostId, nodeName: opts.nodeName, tunnelAddr: tunnelPublicAddr, webAddr: opts.publicAddr ?? advertised(web.address, opts) },
+    });
+    tunnel.server.setDiscovery(opts.discoverProxies ?? presence.endpoints);
+  }
   return {
     web,
     ...(ssh && { ssh }),
+    ...(tunnel && { tunnel: tunnel.server, tunnelAddr: tunnel.address }),
     authClient,
     publicAddr,
-    async close() {
-      await Promise.all([web.close(), ssh?.close()]);
+    async close(closeOpts = {}) {
+      // Agents first, so they hear "reconnect" before the listeners they would come back to go away.
+      const graceful = closeOpts.graceful ?? true;
+      await tunnel?.close(graceful);
+      await Promise.all([web.close(), ssh?.close(), presence?.stop({ graceful })]);
+    },
+  };
+}
+
+/** Starts the reverse-tunnel server on opts.tunnelListenAddr, checking agents against the live host CA keys. */
+async function startTunnel(opts: ProxyServiceOptions, authClient: AuthClient, logger: Logger): Promise<{
+  server: ReverseTunnelServer; address: { host: string; port: number }; close(graceful: boolean): Promise<void>;
+}> {
+  const listen = opts.tunnelListenAddr ?? { host: '0.0.0.0', port: 3024 };
+  const hostCAs = new UserCAKeys({
+    source: authClient, clusterName: opts.identity.clusterName, initial: opts.identity.sshHostCAKeys ?? [], caType: 'host',
+    logger: componentLogger(opts.logger, 'proxy:tunnel'),
+  });
+  const server = new ReverseTunnelServer({ identity: opts.identity, hostCAKeys: () => hostCAs.keys(), clock: opts.clock, logger: opts.logger });
+  let address;
+  try {
+    address = await server.listen(listen.host, listen.port);
+  } catch (err) {
+    await Promise.all([server.close({ graceful: false }), hostCAs.close()]);
+    throw err;
+  }
+  logger.debug({ addr: `${address.host}:${address.port}` }, 'reverse tunnel server ready');
+  return {
+    server, address,
+    close: async (graceful) => {
+      await Promise.all([server.close({ graceful }), hostCAs.close()]);
     },
   };
 }

@@ -31,6 +31,11 @@ export interface SSHClientAuthOptions {
   privateKeyPEM: string;
   /** The user certificate line ("ssh-ed25519-cert-v01@openssh.com AAAA..."), issued for that key. */
   certLine: string;
+  /**
+   * The kind of certificate in `certLine`: "user" (the default) or "host" (a Teleport agent logging in
+   * to the proxy's reverse-tunnel listener with its host certificate).
+   */
+  certType?: 'user' | 'host';
   /** The OS login to ask for; it must be a principal of the certificate. */
   username: string;
   /** Public key blobs of the trusted host CAs (all active keys during a rotation). */
@@ -51,8 +56,8 @@ export type SSHClientAuthConfig = Required<Pick<ConnectConfig, 'username' | 'aut
 /**
  * ssh2 Client options that authenticate with the user certificate and verify the host certificate.
  * Spread them into the config with `host`, `port` or `sock`; do not set `hostHash` (hostVerifier
- * needs the raw key) nor `privateKey`. Throws BadParameterError when the certificate is not a user
- * certificate or does not belong to the private key.
+ * needs the raw key) nor `privateKey`. Throws BadParameterError when the certificate is not of
+ * `certType` (a user certificate by default) or does not belong to the private key.
  *
  * ```ts
  * const conn = new Client();
@@ -61,7 +66,7 @@ export type SSHClientAuthConfig = Required<Pick<ConnectConfig, 'username' | 'aut
  * ```
  */
 export function sshClientAuthConfig(opts: SSHClientAuthOptions): SSHClientAuthConfig {
-  const loaded = loadCertKey(opts.privateKeyPEM, opts.certLine, 'user');
+  const loaded = loadCertKey(opts.privateKeyPEM, opts.certLine, opts.certType ?? 'user');
   const clock = opts.clock ?? systemClock;
   // One attempt per algorithm (RSA certificates: rsa-sha2-512, then rsa-sha2-256).
   const authHandler: PublicKeyAuthMethod[] = loaded.certified.map((key) => ({ type: 'publickey', username: opts.username, key }));

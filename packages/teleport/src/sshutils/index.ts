@@ -29,9 +29,9 @@
  */
 export { sshServerHostKeys, type SSHServerHostKeysOptions } from './hostKeys.ts';
 export {
-  verifyUserCertAuth, verifyHostCert, sourceAddressAllows,
+  verifyUserCertAuth, verifyHostCert, verifyHostCertAuth, sourceAddressAllows,
   type UserCertAuthResult, type UserCertAuthSuccess, type UserCertAuthFailure, type UserCertAuthFailureCode,
-  type VerifyUserCertAuthOptions, type VerifyHostCertOptions, type PublicKeyAttempt,
+  type VerifyUserCertAuthOptions, type VerifyHostCertOptions, type VerifyHostCertAuthOptions, type HostCertAuthResult, type PublicKeyAttempt,
 } from './userCertAuth.ts';
 export { sshClientAuthConfig, CLIENT_HOST_KEY_ALGORITHMS, type SSHClientAuthOptions, type SSHClientAuthConfig } from './clientAuth.ts';
 export { loadPrivateKey, loadCertKey, type LoadedCertKey } from './certKey.ts';

@@ -232,6 +232,49 @@ function checkPossession(algo: string, cert: SSHCertificate, signature: Buffer, 
   }
 }
 
+/** Inputs of {@link verifyHostCertAuth}. */
+export interface VerifyHostCertAuthOptions {
+  /** Public key blobs of the trusted host CAs (all active keys during a rotation). */
+  hostCAKeys: Buffer[];
+  /** The time to check the validity window against. */
+  now: Date;
+  /** A principal the host certificate must list (the reverse tunnel asks for `<hostId>.<cluster>`). */
+  principal: string;
+}
+
+/** The outcome of {@link verifyHostCertAuth}: the certificate, or why it was refused. */
+export type HostCertAuthResult =
+  | { ok: true; proven: boolean; cert: SSHCertificate; fingerprint: string }
+  | { ok: false; reason: string; error: TeleportError };
+
+/**
+ * Decides a publickey attempt made with a **host** certificate (a Teleport agent logging in to the
+ * proxy's reverse-tunnel listener): a host certificate from a trusted host CA, valid now, listing
+ * `principal`, and (when ctx.signature is present) signed by the certified key over ctx.blob - the
+ * same checks and proof of possession as {@link verifyUserCertAuth}. Never throws.
+ */
+export function verifyHostCertAuth(ctx: PublicKeyAttempt, opts: VerifyHostCertAuthOptions): HostCertAuthResult {
+  try {
+    if (!ctx.key.algo.endsWith(CERT_SUFFIX)) {
+      throw new AccessDeniedError(
+        `a plain ${ctx.key.algo} key (${sshFingerprint(ctx.key.data)}) was offered: agents log in with the host certificate they got by joining the cluster`,
+      );
+    }
+    const cert = decodeOffered(ctx.key.algo, ctx.key.data);
+    verifyCertificate(ctx.key.data, { now: opts.now, trustedCAKeys: opts.hostCAKeys, certType: 'host', principal: opts.principal });
+    if (Object.keys(cert.criticalOptions).length > 0) {
+      throw new AccessDeniedError(`SSH host certificate "${cert.keyId}" has critical options, which host certificates never carry`);
+    }
+    const fingerprint = sshFingerprint(cert.publicKey);
+    if (ctx.signature === undefined || ctx.blob === undefined) return { ok: true, proven: false, cert, fingerprint };
+    checkPossession(ctx.key.algo, cert, ctx.signature, ctx.blob);
+    return { ok: true, proven: true, cert, fingerprint };
+  } catch (err) {
+    const error = err instanceof Refusal ? err.error : asTeleportError(err);
+    return { ok: false, reason: error.message, error };
+  }
+}
+
 /** Inputs of {@link verifyHostCert}. */
 export interface VerifyHostCertOptions {
   /** Public key blobs of the trusted host CAs. */

@@ -11,6 +11,7 @@ import type { ServerChannel } from 'ssh2';
 import { ConnectionProblemError } from '@teleport-ts/api/errors';
 import type { Server } from '@teleport-ts/api/types/server';
 import { splitHostPort } from './nodeResolver.ts';
+import { streamLostReason } from '../../utils/streamLoss.ts';
 
 /** Opens a byte stream to a node; rejects with a TeleportError a person can act on. */
 export type NodeDialer = (node: Server, signal: AbortSignal) => Promise<Duplex>;
@@ -85,18 +86,28 @@ export function bridge(channel: ServerChannel, node: Duplex, opts: BridgeOptions
   };
   channel.pipe(node); // client EOF -> node.end()
   node.pipe(channel, { end: false });
+  // A lost reverse tunnel also ends with EOF; the tunnel marks it as it closes, a moment later,
+  // so the end is reported (and the channel closed) one turn after the EOF.
+  let ended: Promise<void> = Promise.resolve();
   node.once('end', () => {
-    opts.onNodeEnd?.();
-    channel.end();
+    ended = new Promise((resolve) => setImmediate(() => {
+      const lost = streamLostReason(node);
+      if (lost) opts.onNodeError?.(new ConnectionProblemError(lost));
+      else opts.onNodeEnd?.();
+      channel.end();
+      resolve();
+    }));
   });
   node.once('error', (err: Error) => {
     opts.onNodeError?.(err);
     finish(err);
   });
   node.once('close', () => {
-    // Let buffered output drain to the client before closing the channel.
-    if (channel.writableFinished || channel.writableLength === 0) finish();
-    else channel.once('finish', () => finish());
+    void ended.then(() => {
+      // Let buffered output drain to the client before closing the channel.
+      if (channel.writableFinished || channel.writableLength === 0) finish();
+      else channel.once('finish', () => finish());
+    });
   });
   channel.once('close', () => finish());
   channel.on('error', (err: Error) => finish(err));

@@ -1,10 +1,13 @@
 /**
  * @module proxy/web/webServer
  * The proxy's HTTPS listener (default 3080): the web API and, for now, the plain invite page. Uses
- * the configured `https_keypairs` or a self-signed certificate kept in the data dir.
+ * the configured `https_keypairs` or a self-signed certificate kept in the data dir. With
+ * `onTunnelConnection`, connections that negotiate the TLS ALPN protocol `teleport-reversetunnel`
+ * (agents dialling in through the web port) are handed to the reverse-tunnel server instead.
  */
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '@teleport-ts/api/errors';
 import { WebAPIPaths } from '@teleport-ts/api/webapi';
@@ -13,6 +16,7 @@ import { Router, type Handler } from './router.ts';
 import { RateLimiter, CREDENTIAL_RATE_LIMIT } from './rateLimiter.ts';
 import { systemClock } from '@teleport-ts/api/clock';
 import { handleAuthTunnelUpgrade } from './authTunnel.ts';
+import { ALPN_REVERSE_TUNNEL } from '../../reversetunnel/constants.ts';
 import { sendError, sendJSON, sendMethodNotAllowed } from './http.ts';
 import type { WebContext } from './handlers/context.ts';
 import { pingHandler } from './handlers/ping.ts';
@@ -54,6 +58,8 @@ export async function startWebServer(opts: {
   keyPEM: string;
   /** Where the auth tunnel leads; absent disables it. */
   authAddr?: { host: string; port: number };
+  /** Takes TLS connections that negotiated ALPN `teleport-reversetunnel`; absent: not offered. */
+  onTunnelConnection?: (socket: TLSSocket) => void;
 }): Promise<WebServer> {
   const router = buildRouter(opts.ctx);
   const logger = opts.ctx.logger;
@@ -71,7 +77,27 @@ export async function startWebServer(opts: {
       sendError(res, err, logger);
     }
   };
-  const server = https.createServer({ cert: opts.certPEM, key: opts.keyPEM, minVersion: 'TLSv1.2' }, (req, res) => void handle(req, res));
+  const onTunnel = opts.onTunnelConnection;
+  const server = https.createServer({
+    cert: opts.certPEM, key: opts.keyPEM, minVersion: 'TLSv1.2',
+    ALPNProtocols: onTunnel ? [ALPN_REVERSE_TUNNEL, 'http/1.1'] : ['http/1.1'],
+  }, (req, res) => void handle(req, res));
+  const tunnelSockets = new Set<TLSSocket>();
+  if (onTunnel) {
+    // node:https serves every 'secureConnection' with its HTTP parser (the one listener there). Stand
+    // in front of it: tunnel sockets go to the tunnel server, all others to the parser unchanged.
+    const httpListeners = server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;
+    server.removeAllListeners('secureConnection');
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol !== ALPN_REVERSE_TUNNEL) {
+        for (const l of httpListeners) l.call(server, socket);
+        return;
+      }
+      tunnelSockets.add(socket);
+      socket.once('close', () => tunnelSockets.delete(socket));
+      onTunnel(socket);
+    });
+  }
   if (opts.authAddr) {
     const authAddr = opts.authAddr;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleAuthTunnelUpgrade(req, socket, head, { authAddr, logger }));
@@ -90,7 +116,10 @@ export async function startWebServer(opts: {
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 5000).unref();
+        setTimeout(() => {
+          server.closeAllConnections();
+          for (const socket of tunnelSockets) socket.destroy();
+        }, 5000).unref();
       }),
   };
 }

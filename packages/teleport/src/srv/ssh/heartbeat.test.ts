@@ -45,6 +45,11 @@ describe('command labels and node records', () => {
       spec: { addr: '127.0.0.1:3022', hostname: 'n1', version: '1.0' },
     });
   });
+
+  test('a tunnel-only node is recorded without an address and with use_tunnel', () => {
+    const r = nodeRecord({ hostId: 'h2', nodeName: 'n2', addr: '', useTunnel: true, labels: {}, cmdLabels: {}, version: '1.0' }, 0);
+    assert.deepEqual(r.spec, { addr: '', hostname: 'n2', use_tunnel: true, version: '1.0' });
+  });
 });
 
 describe('node service: heartbeat and shutdown', { skip: !canRunNodeTests && 'needs root and the OpenSSH client' }, () => {

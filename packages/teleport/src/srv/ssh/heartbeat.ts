@@ -6,21 +6,23 @@
  */
 import type { AuthClient } from '@teleport-ts/api/client/authClient';
 import type { Clock } from '@teleport-ts/api/clock';
-import { errorMessage, isNotFound } from '@teleport-ts/api/errors';
 import type { CommandLabel, Server } from '@teleport-ts/api/types/server';
 import type { Logger } from '../../utils/logger.ts';
+import { PRESENCE_HEARTBEAT_INTERVAL_MS, PRESENCE_TTL_MS, ResourceHeartbeat } from '../../services/resourceHeartbeat.ts';
 
 /** Default time between announcements. */
-export const HEARTBEAT_INTERVAL_MS = 60_000;
+export const HEARTBEAT_INTERVAL_MS = PRESENCE_HEARTBEAT_INTERVAL_MS;
 /** How long a node record lives without a new announcement. */
-export const SERVER_TTL_MS = 10 * 60_000;
+export const SERVER_TTL_MS = PRESENCE_TTL_MS;
 
 /** What goes into the node record. */
 export interface NodeRecordFields {
   hostId: string;
   nodeName: string;
-  /** host:port the proxy dials. */
+  /** host:port the proxy dials; empty for a node reachable only through a reverse tunnel. */
   addr: string;
+  /** The node dials out to the proxies (reverse tunnel); recorded as spec.use_tunnel. */
+  useTunnel?: boolean;
   labels: Record<string, string>;
   cmdLabels: Record<string, CommandLabel>;
   version: string;
@@ -36,6 +38,7 @@ export function nodeRecord(f: NodeRecordFields, nowMs: number, ttlMs = SERVER_TT
       addr: f.addr,
       hostname: f.nodeName,
       ...(Object.keys(f.cmdLabels).length > 0 && { cmd_labels: f.cmdLabels }),
+      ...(f.useTunnel === true && { use_tunnel: true }),
       version: f.version,
     },
   };
@@ -52,45 +55,13 @@ export interface HeartbeatOptions {
   ttlMs?: number;
 }
 
-/** Keeps the node record alive. */
-export class Heartbeat {
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private stopped = false;
-
-  constructor(private readonly opts: HeartbeatOptions) {}
-
-  /** Announces now and then every interval. */
-  start(): Promise<void> {
-    this.timer = setInterval(() => void this.announce(), this.opts.intervalMs ?? HEARTBEAT_INTERVAL_MS);
-    this.timer.unref();
-    return this.announce();
-  }
-
-  /** Upserts the record now (announcements never overlap); failures are logged. */
-  announce(): Promise<void> {
-    this.chain = this.chain.then(async () => {
-      if (this.stopped) return;
-      const record = nodeRecord(this.opts.fields(), this.opts.clock.nowMs(), this.opts.ttlMs);
-      try {
-        await this.opts.authClient.upsertResource(record);
-      } catch (err) {
-        this.opts.logger.warn({ err: errorMessage(err) }, 'node heartbeat failed; retrying at the next interval');
-      }
+/** Keeps the node record alive (the shared presence loop with the node's record). */
+export class Heartbeat extends ResourceHeartbeat<Server> {
+  constructor(opts: HeartbeatOptions) {
+    super({
+      authClient: opts.authClient, clock: opts.clock, logger: opts.logger,
+      intervalMs: opts.intervalMs ?? HEARTBEAT_INTERVAL_MS,
+      record: (nowMs) => nodeRecord(opts.fields(), nowMs, opts.ttlMs),
     });
-    return this.chain;
-  }
-
-  /** Stops announcing; with `deleteRecord`, removes the node record from auth. */
-  async stop(opts: { deleteRecord: boolean }): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.chain;
-    if (!opts.deleteRecord) return;
-    try {
-      await this.opts.authClient.deleteResource('node', this.opts.fields().hostId);
-    } catch (err) {
-      if (!isNotFound(err)) this.opts.logger.warn({ err: errorMessage(err) }, 'could not delete the node record; it expires on its own');
-    }
   }
 }
