@@ -1,6 +1,6 @@
 /**
  * @module tool/teleport/main
- * `teleport`, the daemon: `start`, `configure`, `version`. bin/teleport.js only calls `runTeleport`.
+ * `teleport`, the daemon: `start`, `configure`, `join openssh`, `version`. bin/teleport.js only calls `runTeleport`.
  */
 import { writeFile, access } from 'node:fs/promises';
 import { BadParameterError } from '@teleport-ts/api/errors';
@@ -11,6 +11,7 @@ import { starterConfig } from '../../config/configure.ts';
 import { startTeleport, type TeleportProcess } from '../../service/teleportProcess.ts';
 import { installSignalHandlers } from '../../service/supervisor.ts';
 import { createProcessLogger } from './logging.ts';
+import { registerJoinOpenSSH, type JoinOpenSSHDeps } from './joinOpenSSH.ts';
 
 /** Hooks for tests: observe the started process instead of waiting for signals. */
 export interface TeleportRunOptions {
@@ -18,6 +19,8 @@ export interface TeleportRunOptions {
   /** Do not install signal handlers or wait for exit (tests). */
   noWait?: boolean;
   defaultConfigPath?: string;
+  /** Replaces the cluster side of `teleport join openssh` (tests). */
+  joinOpenSSH?: JoinOpenSSHDeps;
 }
 
 /** Runs the teleport CLI; returns the exit code. */
@@ -89,6 +92,8 @@ export async function runTeleport(argv: string[], io: CLIIO = processIO(), optio
       await writeFile(o.output, text, { mode: 0o600 });
       io.stdout.write(`Wrote config to file "${o.output}". Now you can start the server. Happy Teleporting!\n`);
     });
+
+  registerJoinOpenSSH(program, io, options.joinOpenSSH);
 
   program.command('version').description('Print the version.').action(() => {
     io.stdout.write(`Teleport v${VERSION} (TypeScript implementation) node ${process.version}\n`);
