@@ -46,6 +46,7 @@ proxy_service:
   enabled: yes
   web_listen_addr: ${host}:3080
   listen_addr: ${host}:3023
+  tunnel_listen_addr: ${host}:3024
   public_addr: localhost:3080
 ssh_service:
   enabled: yes

@@ -63,6 +63,8 @@ export function testConfigYAML(o: {
   authAddr?: string;
   webAddr?: string;
   sshProxyAddr?: string;
+  /** Reverse tunnel listener (default 127.0.0.1:0). */
+  tunnelAddr?: string;
   diagAddr?: string;
   nodeName?: string;
   /** Enables ssh_service with these labels. */
@@ -89,6 +91,7 @@ export function testConfigYAML(o: {
     '  enabled: yes',
     `  web_listen_addr: ${o.webAddr ?? '127.0.0.1:0'}`,
     `  listen_addr: ${o.sshProxyAddr ?? '127.0.0.1:0'}`,
+    `  tunnel_listen_addr: ${o.tunnelAddr ?? '127.0.0.1:0'}`,
     'ssh_service:',
     ...(o.sshService
       ? ['  enabled: yes', '  listen_addr: 127.0.0.1:0', ...(labels.length ? ['  labels:', ...labels.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)] : [])]

@@ -141,7 +141,10 @@ export function applyFileConfig(cfg: ServiceConfig, fc: FileConfig): ServiceConf
   const s = fc.ssh_service;
   if (s) {
     if (s.enabled !== undefined) out.ssh.enabled = s.enabled;
-    if (s.listen_addr) out.ssh.listenAddr = s.listen_addr;
+    if (s.listen_addr) {
+      out.ssh.listenAddr = s.listen_addr;
+      out.ssh.listenAddrExplicit = true;
+    }
     if (s.public_addr) out.ssh.publicAddrs = s.public_addr;
     if (s.labels) out.ssh.labels = s.labels;
     if (s.commands) {

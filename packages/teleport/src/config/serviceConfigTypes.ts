@@ -93,6 +93,11 @@ export interface CommandLabel {
 export interface SSHServiceConfig {
   enabled: boolean;
   listenAddr: string;
+  /**
+   * True when teleport.yaml set `ssh_service.listen_addr`. A node that joined through a proxy is
+   * reachable only over its reverse tunnel unless it was told to listen as well.
+   */
+  listenAddrExplicit?: boolean;
   publicAddrs: string[];
   labels: Record<string, string>;
   commands: CommandLabel[];

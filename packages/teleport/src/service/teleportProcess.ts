@@ -6,19 +6,23 @@
  */
 import type { Clock } from '@teleport-ts/api/clock';
 import { systemClock } from '@teleport-ts/api/clock';
-import { NotImplementedError } from '@teleport-ts/api/errors';
+import { BadParameterError } from '@teleport-ts/api/errors';
 import { keyAlgorithmsForSuite, type ServiceConfig } from '../config/serviceConfig.ts';
 import { parseHostPort } from '../config/netAddr.ts';
 import { Supervisor, SupervisorEvents } from './supervisor.ts';
 import { startAuthService, type RunningAuthService } from './authService.ts';
 import { startProxyService, type RunningProxyService } from './proxyService.ts';
-import { issueLocalIdentity } from './localIdentity.ts';
 import { startNodeService } from './nodeService.ts';
-import { AuthClient } from '@teleport-ts/api/client/authClient';
+import { connectToCluster } from './connector.ts';
 import { readOrCreateHostUUID } from './identityStore.ts';
 import { startDiagServer } from './diag.ts';
 import { createMetricsRegistry } from '../utils/metrics.ts';
 import { silentLogger, type Logger } from '../utils/logger.ts';
+
+/** "host:port" -> "host" (also for "[v6]:port"). */
+function hostOf(addr: string): string {
+  return addr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+}
 
 /** A running process. */
 export interface TeleportProcess {
@@ -96,21 +100,23 @@ export async function startTeleport(cfg: ServiceConfig, opts: { clock?: Clock; l
 
   if (cfg.proxy.enabled) {
     supervisor.register('proxy', async (ctx) => {
-      if (!proc.auth) {
-        throw new NotImplementedError('a proxy without a local auth service must join the cluster with a token, which is not supported yet: run the proxy together with auth_service');
-      }
-      const algorithm = keyAlgorithmsForSuite(cfg.auth.signatureAlgorithmSuite).tls;
-      const identity = await issueLocalIdentity(proc.auth.auth, {
-        hostId, nodeName: cfg.nodeName, role: 'Proxy', algorithm,
-        dnsNames: cfg.proxy.publicAddrs.map((a) => a.replace(/:\d+$/, '')),
+      const conn = await connectToCluster({
+        cfg, hostId, role: 'Proxy', logger: ctx.logger,
+        algorithm: keyAlgorithmsForSuite(cfg.auth.signatureAlgorithmSuite).tls,
+        dnsNames: cfg.proxy.publicAddrs.map(hostOf),
+        ...(proc.auth && { localAuth: proc.auth.auth, localAuthAddr: proc.auth.dialAddr }),
       });
+      if (conn.via === 'proxy') {
+        throw new BadParameterError(`a proxy must reach the auth service directly, but ${conn.addr} is a proxy: set teleport.auth_server (or --auth-server) to the auth service's address (port 3025)`);
+      }
       const proxy = await startProxyService({
         dataDir: cfg.dataDir,
         nodeName: cfg.nodeName,
-        identity,
-        authAddr: proc.auth.dialAddr,
+        identity: conn.identity,
+        authAddr: conn.addr,
         webListenAddr: parseHostPort(cfg.proxy.webListenAddr, { defaultPort: 3080 }),
         sshListenAddr: parseHostPort(cfg.proxy.sshListenAddr, { defaultPort: 3023 }),
+        tunnelListenAddr: parseHostPort(cfg.proxy.tunnelListenAddr, { defaultPort: 3024 }),
         ...(cfg.proxy.publicAddrs[0] && { publicAddr: cfg.proxy.publicAddrs[0] }),
         ...(cfg.proxy.sshPublicAddrs[0] && { sshPublicAddr: cfg.proxy.sshPublicAddrs[0] }),
         ...(cfg.proxy.tunnelPublicAddrs[0] && { tunnelPublicAddr: cfg.proxy.tunnelPublicAddrs[0] }),
@@ -123,7 +129,7 @@ export async function startTeleport(cfg: ServiceConfig, opts: { clock?: Clock; l
       const dialHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
       proc.webAddr = `${dialHost}:${proxy.web.address.port}`;
       ctx.broadcast(SupervisorEvents.ProxyReady, { addr: proc.webAddr });
-      return { close: () => proxy.close() };
+      return { close: (o) => proxy.close(o) };
     });
   }
 
@@ -133,31 +139,35 @@ export async function startTeleport(cfg: ServiceConfig, opts: { clock?: Clock; l
   }
   if (cfg.ssh.enabled) {
     supervisor.register('node', async (ctx) => {
-      if (!proc.auth) {
-        throw new NotImplementedError('a node without a local auth service must join the cluster with a token, which is not supported yet: run it together with auth_service');
-      }
-      const algorithm = keyAlgorithmsForSuite(cfg.auth.signatureAlgorithmSuite).ssh;
-      const listenAddr = parseHostPort(cfg.ssh.listenAddr, { defaultPort: 3022 });
-      const identity = await issueLocalIdentity(proc.auth.auth, {
-        hostId, nodeName: cfg.nodeName, role: 'Node', algorithm,
-        principals: [...cfg.ssh.publicAddrs.map((a) => a.replace(/:\d+$/, '')), ...(listenAddr.host === '0.0.0.0' ? [] : [listenAddr.host])],
+      const configuredListen = parseHostPort(cfg.ssh.listenAddr, { defaultPort: 3022 });
+      const conn = await connectToCluster({
+        cfg, hostId, role: 'Node', logger: ctx.logger,
+        algorithm: keyAlgorithmsForSuite(cfg.auth.signatureAlgorithmSuite).ssh,
+        additionalPrincipals: [...cfg.ssh.publicAddrs.map(hostOf), ...(configuredListen.host === '0.0.0.0' ? [] : [configuredListen.host])],
+        ...(proc.auth && { localAuth: proc.auth.auth, localAuthAddr: proc.auth.dialAddr }),
       });
-      const authClient = new AuthClient({ addr: proc.auth.dialAddr, certPEM: identity.certPEM, keyPEM: identity.keyPEM, caCerts: identity.tlsCACerts });
+      // A node that reaches the cluster through a proxy is behind NAT as far as we know: it dials out
+      // over a reverse tunnel and listens only when ssh_service.listen_addr says so.
+      const tunnel = conn.via === 'proxy';
+      const listen = !tunnel || cfg.ssh.listenAddrExplicit === true;
       const node = await startNodeService({
         dataDir: cfg.dataDir,
         hostId,
         nodeName: cfg.nodeName,
-        identity,
-        authClient,
-        listenAddr,
+        identity: conn.identity,
+        authClient: conn.authClient,
+        ...(listen && { listenAddr: configuredListen }),
+        ...(tunnel && { tunnel: { proxyAddr: conn.addr, alpn: true, insecureTLS: true } }),
         ...(cfg.ssh.publicAddrs[0] && { publicAddr: cfg.ssh.publicAddrs[0] }),
         labels: cfg.ssh.labels,
         commands: cfg.ssh.commands,
         clock,
         logger: ctx.logger,
       });
-      proc.nodeAddr = `${node.address.host === '0.0.0.0' ? '127.0.0.1' : node.address.host}:${node.address.port}`;
-      ctx.broadcast(SupervisorEvents.NodeReady, { addr: proc.nodeAddr });
+      if (node.address.port > 0) {
+        proc.nodeAddr = `${node.address.host === '0.0.0.0' ? '127.0.0.1' : node.address.host}:${node.address.port}`;
+      }
+      ctx.broadcast(SupervisorEvents.NodeReady, { addr: proc.nodeAddr ?? `tunnel via ${conn.addr}` });
       return { close: (o) => node.close(o) };
     });
   }

@@ -56,6 +56,7 @@ export async function startTestCluster(opts: { secondFactor?: SecondFactor } = {
   cfg.auth.fileSettings.secondFactor = opts.secondFactor ?? 'otp';
   cfg.proxy.webListenAddr = '127.0.0.1:0';
   cfg.proxy.sshListenAddr = '127.0.0.1:0';
+  cfg.proxy.tunnelListenAddr = '127.0.0.1:0';
   cfg.ssh.enabled = false;
   const proc = await startTeleport(finalizeConfig(cfg));
   const auth = proc.auth?.auth;

@@ -48,7 +48,33 @@ function splitAddr(addr: string): { host: string; port: number } {
 
 /** An authenticated SSH connection to the proxy. */
 export class ProxyClient {
-  private constructor(readonly client: Client, private readonly opts: ProxyClientOptions) {}
+  private closedByUs = false;
+  private readonly ended: Promise<void>;
+
+  private constructor(readonly client: Client, private readonly opts: ProxyClientOptions) {
+    this.ended = new Promise((resolve) => client.once('close', () => resolve()));
+  }
+
+  /** host:port of the proxy, for messages. */
+  get addr(): string {
+    return this.opts.addr;
+  }
+
+  /**
+   * True when the connection to the proxy ended without {@link close} (the proxy died or the network
+   * broke), waiting up to `withinMs` for ssh2 to notice: a node channel often closes a moment
+   * before the connection that carried it.
+   */
+  async lost(withinMs = 500): Promise<boolean> {
+    if (this.closedByUs) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      this.ended.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), withinMs))),
+    ]);
+    clearTimeout(timer);
+    return ended && !this.closedByUs;
+  }
 
   /** Connects and authenticates to the proxy; verifies its host certificate. */
   static async connect(opts: ProxyClientOptions): Promise<ProxyClient> {
@@ -85,6 +111,7 @@ export class ProxyClient {
 
   /** Closes the connection. */
   close(): void {
+    this.closedByUs = true;
     this.client.end();
   }
 }
@@ -110,10 +137,23 @@ export interface NodeDialOptions {
 /** Connects to a node through the proxy and authenticates; resolves with the ready ssh2 client. */
 export async function connectNode(proxy: ProxyClient, opts: NodeDialOptions): Promise<Client> {
   const ns = await proxy.dialNode(opts.node, opts.port, opts.method);
-  return openSSH({
+  const client = await openSSH({
     display: opts.display, sock: ns.stream, transportMessage: ns.message, key: opts.key, login: opts.login,
     hostCAKeys: opts.hostCAKeys, names: opts.names,
     ...(opts.agentForward && { agentForward: opts.agentForward }),
     ...(opts.clock && { clock: opts.clock }), ...(opts.debug && { debug: opts.debug }),
   });
+  transportMessages.set(client, ns.message);
+  return client;
 }
+
+const transportMessages = new WeakMap<Client, () => string>();
+
+/**
+ * What the proxy said on the channel that carries `node` (e.g. "the reverse tunnel to ... was
+ * lost"), for a session that ended without an exit status; empty when it said nothing.
+ */
+export function transportMessageOf(node: Client): string {
+  return transportMessages.get(node)?.().trim() ?? '';
+}
+

@@ -15,7 +15,8 @@ import { startDynamicForward, startLocalForward, startRemoteForwards } from '../
 import { parseDynamicForward, parseLocalForward, parseRemoteForward, type DynamicForward, type StaticForward } from '../../client/ssh/forwardSpec.ts';
 import { execOnMany } from '../../client/ssh/multiExec.ts';
 import { matchNodes } from '../../client/ssh/nodes.ts';
-import { runSession } from '../../client/ssh/session.ts';
+import { NO_EXIT_STATUS, runSession } from '../../client/ssh/session.ts';
+import { transportMessageOf } from '../../client/ssh/proxyClient.ts';
 import { parseDestination, parsePort, type SSHTarget } from '../../client/ssh/target.ts';
 import { checkLoginAllowed } from '../../client/ssh/userCert.ts';
 import { ExitError } from '../common/cli.ts';
@@ -172,7 +173,18 @@ async function session(ctx: TshContext, node: NodeConnection, command: string, f
       return 0;
     }
     const interactive = !command && (ctx.io.stdin as { isTTY?: boolean }).isTTY === true;
-    return await runSession(node.conn, ctx.io, { ...(command && { command }), pty: flags.tty === true || interactive });
+    const code = await runSession(node.conn, ctx.io, { ...(command && { command }), pty: flags.tty === true || interactive });
+    if (code === NO_EXIT_STATUS) {
+      const nl = interactive ? '\r\n' : '';
+      if (await node.proxy.lost()) {
+        ctx.io.stderr.write(`${nl}ERROR: the connection to the proxy ${node.proxy.addr} was lost; the session ended. Run the command again once the proxy is back.\n`);
+      } else {
+        const said = transportMessageOf(node.conn);
+        // A raw-mode terminal needs \r\n line ends.
+        if (said) ctx.io.stderr.write(`${nl}${interactive ? said.replace(/\n/g, '\r\n') : said}${nl || '\n'}`);
+      }
+    }
+    return code;
   } finally {
     for (const l of listeners) l.close();
     node.close();
