@@ -10,9 +10,9 @@ import type { ReverseTunnelServer } from './server.ts';
 
 /** A NodeDialer that prefers `tunnel` and falls back to `direct` (TCP to spec.addr by default). */
 export function tunnelNodeDialer(tunnel: Pick<ReverseTunnelServer, 'isConnected' | 'dial'>, direct: NodeDialer = dialNodeTCP): NodeDialer {
-  return (node, signal) => {
+  return (node, signal, clientAddr) => {
     const id = node.metadata.name;
-    if (tunnel.isConnected(id)) return tunnel.dial(id, { type: 'node', target: id });
+    if (tunnel.isConnected(id)) return tunnel.dial(id, { type: 'node', target: id, ...(clientAddr && { client_addr: clientAddr }) });
     if (node.spec.addr) return direct(node, signal);
     return Promise.reject(new ConnectionProblemError(
       `node ${node.spec.hostname} is offline or not connected to this proxy: it has no address and no reverse tunnel here ` +

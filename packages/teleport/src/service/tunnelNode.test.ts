@@ -139,6 +139,22 @@ describe('SSH to a node that is reachable only through a reverse tunnel', { skip
     assert.equal(await ssh('alpnnode'), 'hello from node\n');
   });
 
+  test("the node sees the client's address, as the proxy saw it", async () => {
+    await startNode('addrnode', (p) => ({ proxyAddr: `127.0.0.1:${p.tunnelAddr?.port ?? 0}`, alpn: false }));
+    await eventually(() => proxy.ssh?.nodes.nodes().find((n: Server) => n.spec.hostname === 'addrnode'), 'the node record at the proxy');
+    const p = await ProxyClient.connect({ addr: `127.0.0.1:${proxy.ssh?.address.port ?? 0}`, key, login: 'root', hostCAKeys, cluster: TEST_CLUSTER });
+    try {
+      const conn = await connectNode(p, { node: 'addrnode', port: 0, names: ['addrnode'], display: 'addrnode', login: 'root', key, hostCAKeys });
+      const sshClient = (await execOutput(conn, 'echo $SSH_CLIENT')).trim().split(' ');
+      conn.end();
+      const local = p.client as unknown as { _sock?: { localPort?: number } };
+      assert.equal(sshClient[0], '127.0.0.1');
+      if (local._sock?.localPort) assert.equal(Number(sshClient[1]), local._sock.localPort);
+    } finally {
+      p.close();
+    }
+  });
+
   test('a session whose tunnel dies ends, and the proxy says the tunnel was lost', async () => {
     const { node } = await startNode('lostnode', (p) => ({ proxyAddr: `127.0.0.1:${p.tunnelAddr?.port ?? 0}`, alpn: false }));
     await node.tunnel?.waitForProxies(1);

@@ -27,7 +27,7 @@ export interface ProxyConnection {
   logger: Logger;
   audit: AuditSink;
   /** Resolves `target` and dials the node; rejects with a TeleportError whose message is for the user. */
-  route(target: NodeTarget): Promise<{ node: Server; stream: Duplex }>;
+  route(target: NodeTarget, clientAddr?: string): Promise<{ node: Server; stream: Duplex }>;
   /** Terminates SSH at the proxy for nodes that need it (recording mode proxy, agentless nodes). */
   forwarder?: SessionForwarder;
   /** Registers a live pipe so closing the connection (or the proxy) tears it down; returns the unregister function. */
@@ -36,9 +36,9 @@ export interface ProxyConnection {
 
 /** Builds the routing step over a resolver and a dialer; `signal` aborts dials when the proxy closes. */
 export function nodeRouter(resolver: NodeResolver, dial: NodeDialer, signal: AbortSignal): ProxyConnection['route'] {
-  return async (target) => {
+  return async (target, clientAddr) => {
     const node = await resolver.resolve(target);
-    const stream = await dial(node, signal);
+    const stream = await dial(node, signal, clientAddr);
     return { node, stream };
   };
 }
@@ -63,7 +63,8 @@ export async function connectToNode(
   target: NodeTarget,
   pipe: (stream: ServerChannel, node: Duplex, hooks: Parameters<ConnectedNode['join']>[1]) => () => void,
 ): Promise<ConnectedNode> {
-  const { node, stream: nodeStream } = await pc.route(target);
+  // The client's address goes along so a tunnel node sees who connected (source-address pinning).
+  const { node, stream: nodeStream } = await pc.route(target, pc.remoteAddr);
   let plan;
   try {
     plan = await pc.forwarder?.prepare(node);

@@ -14,7 +14,7 @@ import { splitHostPort } from './nodeResolver.ts';
 import { streamLostReason } from '../../utils/streamLoss.ts';
 
 /** Opens a byte stream to a node; rejects with a TeleportError a person can act on. */
-export type NodeDialer = (node: Server, signal: AbortSignal) => Promise<Duplex>;
+export type NodeDialer = (node: Server, signal: AbortSignal, clientAddr?: string) => Promise<Duplex>;
 
 /** How long a TCP dial to a node may take. */
 export const NODE_DIAL_TIMEOUT_MS = 10_000;
