@@ -127,6 +127,25 @@ export interface HostCertsRequest {
   ttlMs?: number;
 }
 
+/** A certificate request to the cluster's db CA (GenerateDatabaseCert). */
+export interface DatabaseCertRequest {
+  /** PEM (SPKI) public key to certify. */
+  tlsPublicKey: string;
+  /** Subject CN: the database user (client certificates) or the database's host name (server). */
+  commonName: string;
+  /** Host names and IPs for a server certificate's SANs. */
+  serverNames?: string[];
+  /** Lifetime; the database service gets at most 1 h. */
+  ttlMs: number;
+  usage: 'client' | 'server';
+}
+
+/** A certificate from the db CA, and the db CA's certificates (PEM). */
+export interface DatabaseCertResult {
+  certPEM: string;
+  caCerts: string[];
+}
+
 /** What the proxy presents to have a user's certificate re-issued for a key it holds. */
 export interface ReissueUserCertForProxyRequest {
   /** The user's OpenSSH certificate line, as the client presented it. */
@@ -347,6 +366,21 @@ export class AuthClient {
       sshCert: req.sshCert, sshPublicKey: req.sshPublicKey, authData: req.authData, authSignature: req.authSignature, nodeId: req.nodeId,
     });
     return certsFrom(r);
+  }
+
+  /**
+   * A certificate from the db CA: client certificates for the database service (role Db), server
+   * certificates for databases for admins (`tctl auth sign --format=db`).
+   */
+  async generateDatabaseCert(req: DatabaseCertRequest): Promise<DatabaseCertResult> {
+    const r = await this.rpc.generateDatabaseCert({
+      tlsPublicKey: req.tlsPublicKey,
+      commonName: req.commonName,
+      serverNames: req.serverNames ?? [],
+      ttlMs: BigInt(Math.round(req.ttlMs)),
+      usage: req.usage,
+    });
+    return { certPEM: r.cert, caCerts: r.caCerts };
   }
 
   /** Lists CAs (public parts only). */

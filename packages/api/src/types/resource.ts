@@ -40,6 +40,8 @@ export const Kinds = {
   userToken: 'user_token',
   node: 'node',
   proxy: 'proxy',
+  db: 'db',
+  dbServer: 'db_server',
   event: 'event',
   session: 'session',
 } as const;

@@ -83,7 +83,7 @@ const errorCases: Array<{ name: string; file: string; want: string }> = [
   { name: 'missing kind', file: y('metadata: {name: a}'),
     want: 'role.yaml:1: kind is required (e.g. kind: role)' },
   { name: 'unsupported kind', file: y('kind: widget', 'metadata: {name: a}'),
-    want: 'role.yaml:1: kind: unsupported kind "widget"; supported kinds: role, user, token, cert_authority, cluster_name, cluster_auth_preference, session_recording_config, user_token, node, session_tracker, proxy' },
+    want: 'role.yaml:1: kind: unsupported kind "widget"; supported kinds: role, user, token, cert_authority, cluster_name, cluster_auth_preference, session_recording_config, user_token, node, session_tracker, proxy, db, db_server' },
   { name: 'document not a map', file: y('- a', '- b'),
     want: 'role.yaml:1: expected a resource (a map with kind, version, metadata and spec), got a string' },
   // user
@@ -127,6 +127,17 @@ const errorCases: Array<{ name: string; file: string; want: string }> = [
     want: 'role.yaml:4: spec.hostname: required field is missing' },
   { name: 'proxy unknown field', file: y('kind: proxy', 'metadata: {name: p1}', 'spec:', '  hostname: p', '  tunnel: x'),
     want: 'role.yaml:5: spec.tunnel: unknown field; known fields: hostname, addr, public_addr, version' },
+  // db
+  { name: 'db uri without port', file: y('kind: db', 'version: v3', 'metadata:', '  name: pg', 'spec:', '  protocol: postgres', '  uri: postgres://db:5432'),
+    want: 'role.yaml:7: spec.uri: "postgres://db:5432" is not host:port: write the database address like "db.example.com:5432" (no scheme or path)' },
+  { name: 'db unknown protocol', file: y('kind: db', 'version: v3', 'metadata:', '  name: pg', 'spec:', '  protocol: mongodb', '  uri: db:27017'),
+    want: 'role.yaml:6: spec.protocol: expected one of "postgres", "mysql", got "mongodb"' },
+  { name: 'db missing protocol', file: y('kind: db', 'version: v3', 'metadata:', '  name: pg', 'spec:', '  uri: db:5432'),
+    want: 'role.yaml:6: spec.protocol: required field is missing: use postgres or mysql' },
+  { name: 'db bad tls mode', file: y('kind: db', 'version: v3', 'metadata:', '  name: pg', 'spec:', '  protocol: mysql', '  uri: db:3306', '  tls:', '    mode: verify'),
+    want: 'role.yaml:9: spec.tls.mode: expected one of "verify-full", "verify-ca", "insecure", got "verify"' },
+  { name: 'db ca_cert not PEM', file: y('kind: db', 'version: v3', 'metadata:', '  name: pg', 'spec:', '  protocol: mysql', '  uri: db:3306', '  tls:', '    ca_cert: abc'),
+    want: 'role.yaml:9: spec.tls.ca_cert: expected a PEM certificate ("-----BEGIN CERTIFICATE-----")' },
 ];
 
 describe('validation errors (file:line: field: message)', () => {

@@ -17,6 +17,7 @@ import { validateSessionRecordingConfig } from './validate/sessionRecordingConfi
 import { validateUserToken } from './validate/userToken.ts';
 import { validateServer, validateSessionTracker } from './validate/server.ts';
 import { validateProxy } from './validate/proxy.ts';
+import { validateDatabase, validateDatabaseServer } from './validate/database.ts';
 
 export { newRole, RoleVersions } from './validate/role.ts';
 export { newUser } from './validate/user.ts';
@@ -44,6 +45,8 @@ export const ResourceValidators: Readonly<Record<string, KindValidator>> = {
   node: validateServer,
   session_tracker: validateSessionTracker,
   proxy: validateProxy,
+  db: validateDatabase,
+  db_server: validateDatabaseServer,
 };
 
 /** Validates one resource document and fills defaults; throws BadParameterError on the first problem. */

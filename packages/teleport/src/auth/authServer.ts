@@ -18,6 +18,7 @@ import type { RecordingStore } from '../events/recordingStore.ts';
 import type { Logger } from '../utils/logger.ts';
 import { Keyring } from './keyring.ts';
 import { issueHostCerts, issueUserCerts, type HostCertParams } from './certs.ts';
+import { issueDatabaseCert, type DatabaseCert, type DatabaseCertRequest } from './dbCerts.ts';
 import { reissueUserCertForProxy, SingleUseGuard, type ReissueUserCertRequest } from './proxyCerts.ts';
 import { authenticateLocalUser, type Credentials } from './login.ts';
 import { changePasswordWithToken, createUserToken, getUserToken } from './userTokens.ts';
@@ -157,6 +158,11 @@ export class AuthServer {
   /** Issues host certificates. */
   generateHostCerts(p: HostCertParams): Promise<Certs> {
     return issueHostCerts(this, p);
+  }
+
+  /** Issues a certificate from the db CA (auth/dbCerts.ts); `actor` is audited. */
+  generateDatabaseCert(req: DatabaseCertRequest, actor: string): Promise<DatabaseCert> {
+    return issueDatabaseCert(this.issuerDeps(), req, actor);
   }
 
   /** Joins an agent with a token: host certificates for the role the token allows (auth/join.ts). */

@@ -6,6 +6,7 @@
  */
 import { AccessDeniedError, BadParameterError, NotFoundError } from '@teleport-ts/api/errors';
 import type { SessionTracker } from '@teleport-ts/api/types/sessionTracker';
+import type { DatabaseServer } from '@teleport-ts/api/types/database';
 import type { Certs } from '@teleport-ts/api/client/authClient';
 import type { Resource } from '@teleport-ts/api/types/resource';
 import type { CertAuthority } from '@teleport-ts/api/types/certAuthority';
@@ -19,6 +20,9 @@ import { canonicalKind } from './resources/index.ts';
 import type { HostCertParams } from './certs.ts';
 import { nodeHostCertRequest, type ReissueUserCertRequest } from './proxyCerts.ts';
 import { watchResources, type ResourceEvent } from './watch.ts';
+import { DB_CLIENT_CERT_MAX_TTL_MS, DB_SERVER_CERT_DEFAULT_TTL_MS, type DatabaseCert, type DatabaseCertRequest } from './dbCerts.ts';
+import { checkDatabaseRoute } from './resources/databases.ts';
+import { CERT_TTL_MS } from '../config/defaults.ts';
 
 /** Authorizes and forwards calls for one caller. Every method is async, so a denial is a rejection, never a throw. */
 export class AuthWithRoles {
@@ -117,7 +121,7 @@ export class AuthWithRoles {
   async deleteResource(kind: string, name: string): Promise<void> {
     this.checkResource(kind, 'delete');
     const k = canonicalKind(kind);
-    if (this.isAgent() && (k === 'node' || k === 'proxy' || k === 'session_tracker')) {
+    if (this.isAgent() && (k === 'node' || k === 'proxy' || k === 'session_tracker' || k === 'db_server')) {
       this.checkOwnership(await this.auth.getResource(k, name));
     }
     await this.auth.deleteResource(kind, name, this.actor);
@@ -134,11 +138,12 @@ export class AuthWithRoles {
     return i < 0 ? this.ctx.name : this.ctx.name.slice(0, i);
   }
 
-  /** An agent may write only its own node or proxy record and the sessions it runs. */
+  /** An agent may write only its own node, proxy or db_server records and the sessions it runs. */
   private checkOwnership(resource: Resource): void {
     if (!this.isAgent()) return;
     const owner = resource.kind === 'node' || resource.kind === 'proxy' ? resource.metadata.name
       : resource.kind === 'session_tracker' ? (resource as SessionTracker).spec?.target_id
+      : resource.kind === 'db_server' ? (resource as DatabaseServer).spec?.host_id
       : undefined;
     if (owner !== undefined && owner !== this.hostId()) {
       throw new AccessDeniedError(`access denied: ${this.describe()} host ${this.hostId()} may not write ${resource.kind} records of host ${owner}`);
@@ -177,8 +182,9 @@ export class AuthWithRoles {
   }
 
   /**
-   * User certificates. A user may renew their own (no longer than the current certificate allows
-   * via role TTLs); admins (system role Admin, i.e. tctl on the auth host) may issue for anyone.
+   * User certificates. A user may renew their own, never beyond the expiry of the certificate they
+   * call with (so a stolen certificate cannot be extended), and may route one to a database only if
+   * they can see it; admins (system role Admin, i.e. tctl on the auth host) may issue for anyone.
    */
   async generateUserCerts(req: {
     username?: string; sshPublicKey?: string; tlsPublicKey?: string; ttlMs?: number;
@@ -192,7 +198,36 @@ export class AuthWithRoles {
     }
     const user = await this.auth.services.users.getUser(target);
     const { username: _ignored, ...rest } = req;
+    if (this.ctx.kind === 'user' && target === this.ctx.name) {
+      rest.ttlMs = this.capAtCurrentCert(rest.ttlMs);
+      if (rest.routeToDatabase) rest.routeToDatabase = await checkDatabaseRoute(this.auth.services, this.ctx.checker, rest.routeToDatabase);
+    }
     return this.auth.generateUserCerts(user, rest);
+  }
+
+  /** A renewal's TTL, capped at the caller's current certificate expiry. */
+  private capAtCurrentCert(requestedMs: number | undefined): number {
+    const wanted = requestedMs && requestedMs > 0 ? requestedMs : CERT_TTL_MS;
+    const leftMs = this.ctx.identity.expires.getTime() - this.auth.clock.nowMs();
+    if (leftMs < 1000) throw new AccessDeniedError("access denied: your certificate has expired; run 'tsh login' again");
+    return Math.min(wanted, leftMs);
+  }
+
+  /**
+   * A certificate from the db CA. The database service (system role Db) gets client certificates
+   * for its upstream connections, at most one hour long and without SANs; admins get anything
+   * (server certificates for `tctl auth sign --format=db`). Users may not.
+   */
+  async generateDatabaseCert(req: DatabaseCertRequest): Promise<DatabaseCert> {
+    if (this.ctx.kind === 'builtin' && isAdminRole(this.ctx.role)) {
+      const ttlMs = req.ttlMs > 0 ? req.ttlMs : DB_SERVER_CERT_DEFAULT_TTL_MS;
+      return this.auth.generateDatabaseCert({ ...req, ttlMs }, this.actor);
+    }
+    this.checkOperation('db_certs');
+    if (req.usage !== 'client') throw new AccessDeniedError(`access denied: ${this.describe()} may get only client certificates from the db CA`);
+    if (req.serverNames?.length) throw new AccessDeniedError(`access denied: ${this.describe()} may not put server names in database certificates`);
+    const ttlMs = Math.min(req.ttlMs > 0 ? req.ttlMs : DB_CLIENT_CERT_MAX_TTL_MS, DB_CLIENT_CERT_MAX_TTL_MS);
+    return this.auth.generateDatabaseCert({ ...req, ttlMs }, this.actor);
   }
 
   /**

@@ -17,6 +17,7 @@ export type SystemOperation =
   | 'reissue_user_certs' // re-certify a connected user's identity for a proxy key (proxy recording mode, agentless nodes)
   | 'impersonate_users' // issue user certificates for any user (tctl auth sign)
   | 'upload_recordings' // ship session recordings (nodes, proxies in proxy recording mode)
+  | 'db_certs' // client certificates from the db CA for upstream database connections (database service)
   | 'watch'; // stream changes of the kinds the role may read
 
 /** Permissions of a system role: resource kinds it may read, and special operations. */
@@ -33,7 +34,8 @@ const permissions: Partial<Record<SystemRole, BuiltinPermissions | 'all'>> = {
   Admin: 'all',
   Auth: 'all',
   Proxy: {
-    readKinds: new Set(readCommon),
+    // db_server: the proxy routes database clients to the database services that serve them.
+    readKinds: new Set([...readCommon, 'db_server', 'db']),
     // In proxy recording mode the proxy runs the session, so it tracks it. It announces itself
     // (kind proxy; only its own record, see AuthWithRoles).
     writeKinds: new Set(['node', 'session_tracker', 'proxy']),
@@ -49,7 +51,13 @@ const permissions: Partial<Record<SystemRole, BuiltinPermissions | 'all'>> = {
     writeKinds: new Set(['node', 'session_tracker']),
     operations: new Set<SystemOperation>(['emit_events', 'upload_recordings', 'watch']),
   },
-  Db: { readKinds: new Set(readCommon), writeKinds: new Set(), operations: new Set<SystemOperation>(['emit_events']) },
+  // The database service reads dynamic databases, announces the ones it serves (only its own
+  // db_server records, see AuthWithRoles) and gets short client certificates for its upstreams.
+  Db: {
+    readKinds: new Set([...readCommon, 'db']),
+    writeKinds: new Set(['db_server']),
+    operations: new Set<SystemOperation>(['emit_events', 'watch', 'db_certs']),
+  },
   App: { readKinds: new Set(readCommon), writeKinds: new Set(), operations: new Set<SystemOperation>(['emit_events']) },
   Kube: { readKinds: new Set(readCommon), writeKinds: new Set(), operations: new Set<SystemOperation>(['emit_events']) },
 };

@@ -184,6 +184,14 @@ export function registerAuthService(router: ConnectRouter, auth: AuthServer, log
           }),
         ),
       ),
+    generateDatabaseCert: (req, ctx) =>
+      call(ctx, async (api) => {
+        const r = await api.generateDatabaseCert({
+          tlsPublicKey: req.tlsPublicKey, commonName: req.commonName, serverNames: req.serverNames,
+          ttlMs: Number(req.ttlMs), usage: req.usage as 'client' | 'server',
+        });
+        return { cert: r.certPEM, caCerts: r.caCerts };
+      }),
     getCertAuthorities: (req, ctx) =>
       call(ctx, async (api) => ({ casJson: (await api.getCertAuthorities(req.type)).map((ca) => JSON.stringify(ca)) })),
     searchEvents: (req, ctx) =>

@@ -18,6 +18,9 @@ const KIND_LAYOUT: Record<string, { prefix: string; nameOf: (parts: string[]) =>
   node: { prefix: '/nodes/default/', nameOf: (p) => (p.length === 1 ? p[0] : undefined) },
   session_tracker: { prefix: '/session_trackers/', nameOf: (p) => (p.length === 1 ? p[0] : undefined) },
   proxy: { prefix: '/proxies/', nameOf: (p) => (p.length === 1 ? p[0] : undefined) },
+  db: { prefix: '/db/', nameOf: (p) => (p.length === 1 ? p[0] : undefined) },
+  // Named "<host_id>/<database name>", as the db_server handler addresses them.
+  db_server: { prefix: '/db_servers/', nameOf: (p) => (p.length === 2 ? `${p[0]}/${p[1]}` : undefined) },
   // A singleton under one key (services/local/clusterConfig): the prefix is the whole key.
   session_recording_config: {
     prefix: '/cluster_configuration/session_recording',

@@ -165,3 +165,15 @@ test('conflicting keys are rejected', () => {
   assertConfigError('version: v3\napp_service:\n  apps:\n    - {name: a, uri: "http://x"}\n    - {name: a, uri: "http://y"}\n', 5,
     'app_service.apps[1].name', /listed twice/);
 });
+
+test('db_service: password_file / password_env (beyond upstream) and resources selectors', () => {
+  const db = (extra: string): string =>
+    `version: v3\ndb_service:\n  databases:\n    - name: a\n      protocol: postgres\n      uri: localhost:5432\n${extra}`;
+  const cfg = parseFileConfig(db('      password_file: /etc/teleport/pg-pass\n') + '  resources:\n    - labels: {env: dev}\n', FILE);
+  assert.equal(cfg.db_service?.databases?.[0]?.password_file, '/etc/teleport/pg-pass');
+  assert.deepEqual(cfg.db_service?.resources, [{ labels: { env: 'dev' } }]);
+  assert.equal(parseFileConfig(db('      password_env: PG_PASS\n'), FILE).db_service?.databases?.[0]?.password_env, 'PG_PASS');
+  assertConfigError(db('      password_file: pg-pass\n'), 7, 'db_service.databases[0].password_file', /not an absolute path/);
+  assertConfigError(db('      password_env: PG-PASS\n'), 7, 'db_service.databases[0].password_env', /not an environment variable name/);
+  assertConfigError(db('      password_file: /p\n      password_env: P\n'), 8, 'db_service.databases[0].password_env', /either password_file or password_env, not both/);
+});

@@ -130,6 +130,10 @@ const databaseSchema = obj<DatabaseFileConfig>({
     ca_cert_file: opt(str('a PEM file path')),
     server_name: opt(str('a host name')),
   })),
+  password_file: opt(refine(str('an absolute file path'), (v) =>
+    v.startsWith('/') ? undefined : `"${v}" is not an absolute path: give the full path of the password file, like /etc/teleport/db-password`)),
+  password_env: opt(refine(str('an environment variable name'), (v) =>
+    /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : `"${v}" is not an environment variable name: use letters, digits and _`)),
 });
 
 const headerLine = refine(str('a header like "X-Name: value"'), (v) =>
@@ -151,7 +155,11 @@ const fileConfigSchema: Validator<FileConfig> = obj<FileConfig>({
   auth_service: opt(authSchema),
   proxy_service: opt(proxySchema),
   ssh_service: opt(sshSchema),
-  db_service: opt(obj<DatabasesFileConfig>({ enabled: on, databases: opt(list(databaseSchema, 'a list of databases')) })),
+  db_service: opt(obj<DatabasesFileConfig>({
+    enabled: on,
+    databases: opt(list(databaseSchema, 'a list of databases')),
+    resources: opt(list(obj({ labels: labels() }), 'a list of {labels: {name: value}} selectors of db resources')),
+  })),
   app_service: opt(obj<AppsFileConfig>({ enabled: on, apps: opt(list(appSchema, 'a list of applications')) })),
   kubernetes_service: opt(obj<KubeFileConfig>({
     enabled: on,
@@ -188,6 +196,9 @@ function checkCombinations(doc: SourceDocument, cfg: FileConfig): void {
   const names = new Set<string>();
   for (const [i, db] of (cfg.db_service?.databases ?? []).entries()) {
     if (names.has(db.name)) throw fieldError(doc, ['db_service', 'databases', i, 'name'], `database "${db.name}" is listed twice`);
+    if (db.password_file && db.password_env) {
+      throw fieldError(doc, ['db_service', 'databases', i, 'password_env'], 'set either password_file or password_env, not both');
+    }
     names.add(db.name);
   }
   names.clear();

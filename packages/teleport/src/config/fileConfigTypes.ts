@@ -149,12 +149,21 @@ export interface DatabaseFileConfig {
   uri: string;
   static_labels?: Record<string, string> | undefined;
   tls?: { mode?: 'verify-full' | 'verify-ca' | 'insecure' | undefined; ca_cert_file?: string | undefined; server_name?: string | undefined } | undefined;
+  /**
+   * Beyond upstream: an absolute path to a file holding the password the database service uses for
+   * this database instead of a client certificate (must not be readable by group or others).
+   */
+  password_file?: string | undefined;
+  /** Beyond upstream: the name of an environment variable holding that password. */
+  password_env?: string | undefined;
 }
 
 /** `db_service`. */
 export interface DatabasesFileConfig {
   enabled?: boolean | undefined;
   databases?: DatabaseFileConfig[] | undefined;
+  /** Dynamic `db` resources to serve, by labels (each entry's labels are AND-ed; entries are OR-ed). */
+  resources?: Array<{ labels: Record<string, string> }> | undefined;
 }
 
 /** One `app_service.apps` entry. */

@@ -165,7 +165,10 @@ export function applyFileConfig(cfg: ServiceConfig, fc: FileConfig): ServiceConf
         ...(d.tls?.ca_cert_file ? { caCertFile: d.tls.ca_cert_file } : {}),
         ...(d.tls?.server_name ? { serverName: d.tls.server_name } : {}),
       },
+      ...(d.password_file && { passwordFile: d.password_file }),
+      ...(d.password_env && { passwordEnv: d.password_env }),
     }));
+    if (fc.db_service.resources) out.db.resources = fc.db_service.resources.map((r) => ({ labels: { ...r.labels } }));
   }
 
   if (fc.app_service) {

@@ -112,6 +112,15 @@ export interface DatabaseConfig {
   uri: string;
   labels: Record<string, string>;
   tls: { mode: 'verify-full' | 'verify-ca' | 'insecure'; caCertFile?: string; serverName?: string };
+  /** Beyond upstream: file holding the upstream password (read at start; never logged or sent to auth). */
+  passwordFile?: string;
+  /** Beyond upstream: environment variable holding the upstream password. */
+  passwordEnv?: string;
+}
+
+/** Which dynamic `db` resources the database service serves: any entry whose labels all match. */
+export interface DatabaseResourceSelector {
+  labels: Record<string, string>;
 }
 
 /** One application proxied by the application service. */
@@ -157,7 +166,7 @@ export interface ServiceConfig {
   auth: AuthServiceConfig;
   proxy: ProxyServiceConfig;
   ssh: SSHServiceConfig;
-  db: { enabled: boolean; databases: DatabaseConfig[] };
+  db: { enabled: boolean; databases: DatabaseConfig[]; resources?: DatabaseResourceSelector[] };
   app: { enabled: boolean; apps: AppConfig[] };
   kube: KubeServiceConfig;
 }

@@ -14,6 +14,7 @@ import {
   maskKeyName,
   resetPasswordTokenCreateEvent,
   userLoginEvent,
+  databaseSessionStartEvent, databaseSessionEndEvent, databaseSessionQueryEvent,
 } from './newEvent.ts';
 
 describe('event codes', () => {
@@ -71,5 +72,20 @@ describe('event builders', () => {
     const reset = resetPasswordTokenCreateEvent({ user: 'admin', name: 'bob', ttl: '8h' });
     assert.equal(reset.code, 'T6000I');
     assert.equal(reset.name, 'bob', 'name is the user the token is for, not the token');
+  });
+
+  it('database session events carry upstream codes and fields', () => {
+    const info = { sid: 's1', user: 'alice', dbService: 'pg', dbProtocol: 'postgres', dbURI: 'db:5432', dbUser: 'app', dbName: 'orders', serverId: 'h1' };
+    const ok = databaseSessionStartEvent({ ...info, success: true });
+    assert.deepEqual([ok.event, ok.code, ok.success, 'error' in ok], ['db.session.start', 'TDB00I', true, false]);
+    assert.deepEqual([ok.db_service, ok.db_protocol, ok.db_uri, ok.db_user, ok.db_name, ok.sid, ok.user, ok.server_id],
+      ['pg', 'postgres', 'db:5432', 'app', 'orders', 's1', 'alice', 'h1']);
+    const denied = databaseSessionStartEvent({ ...info, success: false, error: "access to db user 'app' denied by role dev" });
+    assert.deepEqual([denied.code, denied.success, denied.error], ['TDB00W', false, "access to db user 'app' denied by role dev"]);
+    assert.deepEqual([databaseSessionEndEvent(info).event, databaseSessionEndEvent(info).code], ['db.session.end', 'TDB01I']);
+    const q = databaseSessionQueryEvent({ ...info, query: 'select $1', parameters: ['42'] });
+    assert.deepEqual([q.event, q.code, q.db_query, q.db_query_parameters, q.success], ['db.session.query', 'TDB02I', 'select $1', ['42'], true]);
+    const bad = databaseSessionQueryEvent({ ...info, query: 'selec', error: 'syntax error' });
+    assert.deepEqual([bad.code, bad.success, bad.error, 'db_query_parameters' in bad], ['TDB02W', false, 'syntax error', false]);
   });
 });

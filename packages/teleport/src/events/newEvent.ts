@@ -112,7 +112,7 @@ export interface CertIdentitySummary {
 }
 
 /** cert.create (TC000I): a certificate was issued. */
-export function certCreateEvent(a: { identity: CertIdentitySummary; certType?: 'user' | 'host' | 'bot'; remoteAddr?: string }): AuditEventInput {
+export function certCreateEvent(a: { identity: CertIdentitySummary; certType?: 'user' | 'host' | 'bot' | 'db'; remoteAddr?: string }): AuditEventInput {
   const id = a.identity;
   return {
     event: EventTypes.certificateCreate,
@@ -271,3 +271,5 @@ export function accessRequestReviewEvent(a: { user: string; id: string; proposed
 function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
+
+export { databaseSessionStartEvent, databaseSessionEndEvent, databaseSessionQueryEvent, type DatabaseSessionInfo } from './databaseEvents.ts';

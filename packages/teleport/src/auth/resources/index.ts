@@ -10,6 +10,7 @@ import { tokenHandler } from './tokens.ts';
 import { userTokenHandler } from './userTokens.ts';
 import { nodeHandler, sessionTrackerHandler } from './presence.ts';
 import { proxyHandler } from './proxies.ts';
+import { databaseHandler, databaseServerHandler } from './databases.ts';
 import { authPreferenceHandler, certAuthorityHandler, clusterNameHandler, recordingConfigHandler } from './clusterSettings.ts';
 
 export type { HandlerDeps, ResourceHandler } from './handler.ts';
@@ -20,6 +21,7 @@ const ALIASES: Record<string, string> = {
   cap: 'cluster_auth_preference', auth_preference: 'cluster_auth_preference', user_tokens: 'user_token',
   recording_config: 'session_recording_config', nodes: 'node', servers: 'node', sessions: 'session_tracker',
   session_trackers: 'session_tracker', proxies: 'proxy',
+  databases: 'db', database: 'db', dbs: 'db', db_servers: 'db_server', database_servers: 'db_server', database_server: 'db_server',
 };
 
 /** Normalizes a kind name or alias. */
@@ -36,7 +38,7 @@ export class ResourceRegistry {
     for (const h of [
       userHandler(deps), roleHandler(deps), tokenHandler(deps), userTokenHandler(deps), clusterNameHandler(deps),
       authPreferenceHandler(deps), recordingConfigHandler(deps), certAuthorityHandler(deps), nodeHandler(deps),
-      sessionTrackerHandler(deps), proxyHandler(deps),
+      sessionTrackerHandler(deps), proxyHandler(deps), databaseHandler(deps), databaseServerHandler(deps),
     ]) {
       this.handlers.set(h.kind, h);
     }

@@ -11,6 +11,7 @@ import { TrustService } from './trust.ts';
 import { UserTokensService } from './userTokens.ts';
 import { UsersService } from './users.ts';
 import { PresenceService } from './presence.ts';
+import { DatabasesService } from './databases.ts';
 
 export { AccessService } from './access.ts';
 export { ClusterConfigService, defaultAuthPreference, defaultSessionRecordingConfig } from './clusterConfig.ts';
@@ -20,6 +21,7 @@ export { UserTokensService, userTokenGoneMessage } from './userTokens.ts';
 export type { UserTokenSecrets } from './userTokens.ts';
 export { UsersService } from './users.ts';
 export { PresenceService, NODES_PREFIX, SESSION_TRACKERS_PREFIX } from './presence.ts';
+export { DatabasesService, DATABASES_PREFIX, DATABASE_SERVERS_PREFIX, splitDatabaseServerName } from './databases.ts';
 export type { LoginAttempt, MFADevice, TOTPDevice } from './users.ts';
 
 /** Every local service, sharing one backend. */
@@ -38,11 +40,14 @@ export class LocalServices {
   readonly clusterConfig: ClusterConfigService;
   /** Nodes and live sessions (records with a TTL). */
   readonly presence: PresenceService;
+  /** Databases (db) and the database services' announcements (db_server, with a TTL). */
+  readonly databases: DatabasesService;
 
   constructor(readonly backend: Backend) {
     this.users = new UsersService(backend);
     this.userTokens = new UserTokensService(backend);
     this.presence = new PresenceService(backend);
+    this.databases = new DatabasesService(backend);
     this.access = new AccessService(backend);
     this.provisioning = new ProvisioningService(backend);
     this.trust = new TrustService(backend);

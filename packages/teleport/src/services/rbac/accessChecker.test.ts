@@ -133,26 +133,51 @@ describe('rules', () => {
 });
 
 describe('checkAccessToDatabase', () => {
-  const dbRole = r('db', { allow: { db_labels: { env: 'dev' }, db_users: ['{{internal.db_users}}', 'reader'], db_names: ['app', 'orders'] } });
+  const dbRole = r('dev', { allow: { db_labels: { env: 'dev' }, db_users: ['{{internal.db_users}}', 'reader'], db_names: ['app', 'orders'] } });
   const any = r('any', { allow: { db_labels: { '*': '*' }, db_users: ['*'], db_names: ['*'] } });
-  const devDB = { name: 'pg', labels: { env: 'dev' } };
-  const prodDB = { name: 'pg-prod', labels: { env: 'prod' } };
-  const cases: Array<{ name: string; roles: Role[]; db: typeof devDB; user?: string; dbName?: string; want: string }> = [
-    { name: 'labels only', roles: [dbRole], db: devDB, want: 'ok' },
+  const globs = r('globs', { allow: { db_labels: { env: 'dev' }, db_users: ['svc-*', '^ro_[a-z]+$'], db_names: ['app_*'] } });
+  const devDB = { name: 'pg', labels: { env: 'dev' }, protocol: 'postgres' };
+  const prodDB = { name: 'pg-prod', labels: { env: 'prod' }, protocol: 'postgres' };
+  const myDB = { name: 'maria', labels: { env: 'dev' }, protocol: 'mysql' };
+  const cases: Array<{ name: string; roles: Role[]; db: typeof devDB; user: string; dbName: string; want: string }> = [
     { name: 'trait user and allowed name', roles: [dbRole], db: devDB, user: 'alice', dbName: 'orders', want: 'ok' },
-    { name: 'user not allowed', roles: [dbRole], db: devDB, user: 'postgres',
-      want: `access denied to database "pg" as postgres: role 'db' allows db_users [alice, reader]` },
-    { name: 'name not allowed', roles: [dbRole], db: devDB, user: 'reader', dbName: 'billing',
-      want: `access denied to database "pg" as reader (database name billing): role 'db' allows db_names [app, orders]` },
-    { name: 'labels do not match', roles: [dbRole], db: prodDB, user: 'reader',
-      want: `access denied to database "pg-prod" as reader: role 'db' db_labels do not match (label env is "prod", want dev)` },
+    { name: 'literal user', roles: [dbRole], db: devDB, user: 'reader', dbName: 'app', want: 'ok' },
+    { name: 'user not allowed', roles: [dbRole], db: devDB, user: 'postgres', dbName: 'app',
+      want: "access to db user 'postgres' denied: no role allows db user 'postgres' on db 'pg' (allowed: alice, reader)" },
+    { name: 'name not allowed', roles: [dbRole], db: devDB, user: 'reader', dbName: 'prod',
+      want: "access to database 'prod' denied: no role allows db name 'prod' on db 'pg' (allowed: app, orders)" },
+    { name: 'labels do not match', roles: [dbRole], db: prodDB, user: 'reader', dbName: 'app',
+      want: "access to db 'pg-prod' denied: no role's db_labels match (roles: dev)" },
+    { name: 'no roles', roles: [], db: prodDB, user: 'reader', dbName: 'app',
+      want: "access to db 'pg-prod' denied: no role's db_labels match (roles: none)" },
+    { name: 'no db user', roles: [any], db: devDB, user: '', dbName: 'app',
+      want: "access to db 'pg' denied: no database user given; pass one (tsh db login --db-user=<user>)" },
     { name: 'wildcard users and names', roles: [any], db: prodDB, user: 'postgres', dbName: 'x', want: 'ok' },
-    { name: 'deny user wins', roles: [any, r('nosu', { deny: { db_users: ['postgres'] } })], db: prodDB, user: 'postgres',
-      want: `access denied to database "pg-prod" as postgres: database user "postgres" is denied by role 'nosu'` },
-    { name: 'deny labels win', roles: [any, r('noprod', { deny: { db_labels: { env: 'prod' } } })], db: prodDB,
-      want: `access denied to database "pg-prod": denied by role 'noprod' (db_labels env=prod)` },
-    { name: 'deny name wildcard', roles: [any, r('nonames', { deny: { db_names: ['*'] } })], db: devDB, dbName: 'app',
-      want: `access denied to database "pg" (database name app): database name "app" is denied by role 'nonames'` },
+    { name: 'glob user', roles: [globs], db: devDB, user: 'svc-billing', dbName: 'app_1', want: 'ok' },
+    { name: 'regex user', roles: [globs], db: devDB, user: 'ro_reports', dbName: 'app_2', want: 'ok' },
+    { name: 'regex is anchored', roles: [globs], db: devDB, user: 'ro_reports2', dbName: 'app_2',
+      want: "access to db user 'ro_reports2' denied: no role allows db user 'ro_reports2' on db 'pg' (allowed: svc-*, ^ro_[a-z]+$)" },
+    { name: 'user from one role, name from another', roles: [dbRole, globs], db: devDB, user: 'svc-x', dbName: 'orders',
+      want: "access to database 'orders' as db user 'svc-x' denied: no single role allows both on db 'pg' (db name 'orders' is allowed with db users alice, reader)" },
+    { name: 'mysql: empty db name needs no db_names', roles: [dbRole], db: myDB, user: 'reader', dbName: '', want: 'ok' },
+    { name: 'mysql: a named db is still checked', roles: [dbRole], db: myDB, user: 'reader', dbName: 'mysql',
+      want: "access to database 'mysql' denied: no role allows db name 'mysql' on db 'maria' (allowed: app, orders)" },
+    { name: 'postgres: empty db name is checked', roles: [dbRole], db: devDB, user: 'reader', dbName: '',
+      want: "access to database '' denied: no role allows db name '' on db 'pg' (allowed: app, orders)" },
+    { name: 'deny user wins', roles: [any, r('dev2', { deny: { db_users: ['postgres'] } })], db: prodDB, user: 'postgres', dbName: 'x',
+      want: "access to db user 'postgres' denied by role dev2" },
+    { name: 'deny user glob with labels', roles: [any, r('nosu', { deny: { db_labels: { env: 'prod' }, db_users: ['post*'] } })],
+      db: prodDB, user: 'postgres', dbName: 'x', want: "access to db user 'postgres' denied by role nosu" },
+    { name: 'deny user on other labels does not apply', roles: [any, r('nosu', { deny: { db_labels: { env: 'prod' }, db_users: ['postgres'] } })],
+      db: devDB, user: 'postgres', dbName: 'x', want: 'ok' },
+    { name: 'deny labels with users spares other users', roles: [any, r('nosu', { deny: { db_labels: { env: 'prod' }, db_users: ['postgres'] } })],
+      db: prodDB, user: 'alice', dbName: 'x', want: 'ok' },
+    { name: 'deny whole db by labels', roles: [any, r('noprod', { deny: { db_labels: { env: 'prod' } } })], db: prodDB, user: 'alice', dbName: 'x',
+      want: "access to db 'pg-prod' denied by role noprod (deny db_labels env=prod)" },
+    { name: 'deny name wildcard', roles: [any, r('nonames', { deny: { db_names: ['*'] } })], db: devDB, user: 'alice', dbName: 'app',
+      want: "access to database 'app' denied by role nonames" },
+    { name: 'deny traits expand too', roles: [any, r('notrait', { deny: { db_users: ['{{internal.db_users}}'] } })], db: devDB, user: 'alice', dbName: 'app',
+      want: "access to db user 'alice' denied by role notrait" },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -166,8 +191,16 @@ describe('checkAccessToDatabase', () => {
     assert.deepEqual(checker.databaseUsersFor(devDB.labels), ['alice', 'reader']);
     assert.deepEqual(checker.databaseNamesFor(prodDB.labels), []);
   });
-});
 
+  it('databaseVisible follows db_labels and whole-database denies', () => {
+    assert.equal(new AccessChecker([dbRole]).databaseVisible(devDB), true);
+    assert.equal(new AccessChecker([dbRole]).databaseVisible(prodDB), false);
+    assert.equal(new AccessChecker([any, r('noprod', { deny: { db_labels: { env: 'prod' } } })]).databaseVisible(prodDB), false);
+    // A deny of one user on prod still lists prod: other users may connect.
+    assert.equal(new AccessChecker([any, r('nosu', { deny: { db_labels: { env: 'prod' }, db_users: ['postgres'] } })]).databaseVisible(prodDB), true);
+    assert.equal(new AccessChecker([]).databaseVisible(devDB), false);
+  });
+});
 describe('apps, kubernetes, desktops', () => {
   const checker = new AccessChecker([presetAccessRole(), r('nok', { deny: { kubernetes_groups: ['system:masters'] } })],
     { kubernetes_groups: ['system:masters', 'viewers'], kubernetes_users: ['alice'], windows_logins: ['Administrator'] });

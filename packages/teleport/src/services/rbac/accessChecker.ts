@@ -12,9 +12,10 @@ import { applyTraitsToRole } from './traits.ts';
 import { decideRule, type RuleDecision } from './rules.ts';
 import type { WhereContext } from './where.ts';
 import {
-  collectForResource, denialReason, listMatcher, type LabeledResource, type Matcher,
+  collectForResource, denialReason, listMatcher, type LabeledResource,
 } from './resourceAccess.ts';
 import * as options from './options.ts';
+import { databaseDenialReason, databaseVisible, type DatabaseRBACTarget } from './databaseAccess.ts';
 
 /** A server as RBAC sees it. */
 export interface ServerTarget extends LabeledResource {
@@ -96,14 +97,19 @@ export class AccessChecker {
     return decideRule(this.roles, kind, verb, 'guess').allowed;
   }
 
-  /** Throws unless the database may be used, as `dbUser` and for `dbName` when given. */
-  checkAccessToDatabase(db: LabeledResource, dbUser?: string, dbName?: string): void {
-    const matchers: Matcher[] = [];
-    if (dbUser !== undefined) matchers.push(listMatcher('db_users', 'database user', dbUser, true));
-    if (dbName !== undefined) matchers.push(listMatcher('db_names', 'database name', dbName, true));
-    const subject = `database "${db.name}"${dbUser !== undefined ? ` as ${dbUser}` : ''}${dbName !== undefined ? ` (database name ${dbName})` : ''}`;
-    const reason = denialReason(this.roles, 'db_labels', db, matchers, subject);
+  /**
+   * Throws AccessDeniedError unless the user may connect to `db` as database user `dbUser` to
+   * database `dbName` (see databaseAccess.ts: deny first, then one role matching labels, user and
+   * name; an empty name on MySQL needs no db_names match).
+   */
+  checkAccessToDatabase(db: DatabaseRBACTarget, dbUser: string, dbName: string): void {
+    const reason = databaseDenialReason(this.roles, db, dbUser, dbName);
     if (reason) throw new AccessDeniedError(reason);
+  }
+
+  /** True when the database is listed to this user (some allow db_labels match, no whole-db deny). */
+  databaseVisible(db: DatabaseRBACTarget): boolean {
+    return databaseVisible(this.roles, db);
   }
 
   /** Database users allowed on a database with these labels. */

@@ -60,6 +60,29 @@ async function writeOutputs(files: Array<{ path: string; data: string; mode: num
   io.stdout.write(`\nThe credentials have been written to ${files.map((f) => f.path).join(', ')}\n`);
 }
 
+/**
+ * `tctl auth sign --format=db`: a key, a server certificate from the db CA with the given host names
+ * and IPs as SANs (CN = the first), and the db CA certificate, which the database must trust for
+ * client certificates (the database service connects with db CA client certificates). Upstream also
+ * puts the host CA in <prefix>.cas; we write only the db CA, the one CA that signs database clients.
+ */
+async function signDatabaseServer(ctx: TctlContext, io: CLIIO, o: { hosts: string; ttlMs: number; out: string; overwrite: boolean }): Promise<void> {
+  const hosts = o.hosts.split(',').map((h) => h.trim()).filter(Boolean);
+  if (hosts.length === 0) throw new BadParameterError('--host names no host');
+  // RSA for the widest database support (older MySQL builds accept only RSA server keys).
+  const kp = generateKeyPair('rsa-2048');
+  const r = await ctx.client.generateDatabaseCert({
+    tlsPublicKey: publicKeyToPEM(kp.publicKey), commonName: hosts[0] as string, serverNames: hosts, ttlMs: o.ttlMs, usage: 'server',
+  });
+  await writeOutputs([
+    { path: `${o.out}.key`, data: privateKeyToPEM(kp.privateKey), mode: 0o600 },
+    { path: `${o.out}.crt`, data: r.certPEM, mode: 0o644 },
+    { path: `${o.out}.cas`, data: r.caCerts.map((c) => c.trim() + '\n').join(''), mode: 0o644 },
+  ], o.overwrite, io);
+  io.stdout.write(`\nConfigure the database with ${o.out}.crt and ${o.out}.key as its server certificate and key, and trust\n` +
+    `client certificates from ${o.out}.cas (docs/database-access.md, "Configuring the database").\n`);
+}
+
 /** Registers the auth commands. */
 export function registerAuthCommands(program: Command, io: CLIIO, connect: () => Promise<TctlContext>): void {
   const auth = program.command('auth').description('Operations with the cluster\'s certificate authorities.');
@@ -81,14 +104,19 @@ export function registerAuthCommands(program: Command, io: CLIIO, connect: () =>
     .description('Issue credentials for a user (--user) or a host (--host) and write them to -o.')
     .option('--user <user>', 'issue a user certificate for this user')
     .option('--host <names>', 'issue a host certificate with these comma-separated principals')
-    .option('--format <format>', 'file (identity file for tsh -i and ssh -i), openssh (key + key-cert.pub) or tls (.key/.crt/.cas)', 'file')
+    .option('--format <format>', 'file (identity file for tsh -i and ssh -i), openssh (key + key-cert.pub), tls (.key/.crt/.cas) or db (a database server\'s .key/.crt/.cas, with --host)', 'file')
     .option('--ttl <duration>', 'certificate lifetime', '12h')
     .requiredOption('-o, --out <path>', 'output path (prefix for multi-file formats)')
     .option('--overwrite', 'replace existing files')
     .action(async (o: { user?: string; host?: string; format: string; ttl: string; out: string; overwrite?: boolean }) => {
       if (!!o.user === !!o.host) throw new BadParameterError('pass exactly one of --user or --host');
-      if (!['file', 'openssh', 'tls'].includes(o.format)) throw new BadParameterError(`unknown --format "${o.format}": use file, openssh or tls`);
+      if (!['file', 'openssh', 'tls', 'db'].includes(o.format)) throw new BadParameterError(`unknown --format "${o.format}": use file, openssh, tls or db`);
       const ttlMs = parseDuration(o.ttl, '--ttl');
+      if (o.format === 'db') {
+        if (!o.host) throw new BadParameterError('--format=db needs --host=<database host name[,more names or IPs]>, the names clients and the database service use to reach the database');
+        await signDatabaseServer(await connect(), io, { hosts: o.host, ttlMs, out: o.out, overwrite: o.overwrite === true });
+        return;
+      }
       const { client } = await connect();
       // ECDSA P-256 works for both halves: OpenSSH and TLS 1.2/1.3 clients all accept it.
       const kp = generateKeyPair('ecdsa-p256');

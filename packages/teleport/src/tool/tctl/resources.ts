@@ -16,6 +16,7 @@ import type { User } from '@teleport-ts/api/types/user';
 import type { Role } from '@teleport-ts/api/types/role';
 import type { ProvisionToken } from '@teleport-ts/api/types/token';
 import type { ProxyServer } from '@teleport-ts/api/types/proxy';
+import type { Database, DatabaseServer } from '@teleport-ts/api/types/database';
 import type { CLIIO } from '../common/cli.ts';
 import { formatTable } from '../common/table.ts';
 import type { TctlContext } from './connect.ts';
@@ -57,6 +58,17 @@ function renderText(list: Resource[]): string {
   if (kind === 'proxy') {
     return formatTable(['Host', 'Hostname', 'Tunnel Address', 'Public Address', 'Version'], (list as ProxyServer[]).map((p) => [
       p.metadata.name, p.spec.hostname, p.spec.addr, p.spec.public_addr ?? '', p.spec.version ?? '',
+    ]));
+  }
+  const labels = (l: Record<string, string> | undefined): string => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  if (kind === 'db') {
+    return formatTable(['Name', 'Protocol', 'URI', 'Labels'], (list as Database[]).map((d) => [
+      d.metadata.name, d.spec.protocol, d.spec.uri, labels(d.metadata.labels),
+    ]));
+  }
+  if (kind === 'db_server') {
+    return formatTable(['Host', 'Name', 'Protocol', 'URI', 'Labels', 'Version'], (list as DatabaseServer[]).map((s) => [
+      s.spec.hostname, s.metadata.name, s.spec.database.spec.protocol, s.spec.database.spec.uri, labels(s.spec.database.metadata.labels), s.spec.version,
     ]));
   }
   return formatTable(['Kind', 'Name'], list.map((r) => [r.kind, r.metadata.name]));
