@@ -30,12 +30,25 @@ export interface PingResponse {
       public_addr?: string;
       ssh_public_addr?: string;
     };
+    /**
+     * Database access addresses (upstream's DBProxySettings). Without a dedicated listener clients
+     * use the web address: PostgreSQL by SSLRequest or either protocol by TLS ALPN.
+     */
+    db?: DBProxySettings;
     tls_routing_enabled: boolean;
   };
   server_version: string;
   cluster_name: string;
   /** Extension: pin of the cluster's host CA ("sha256:<hex>"), so clients can check it out of band. */
   ca_pin?: string[];
+}
+
+/** Where database clients reach the proxy (ping's `proxy.db`). Listen addresses are host:port as bound. */
+export interface DBProxySettings {
+  postgres_listen_addr?: string;
+  postgres_public_addr?: string;
+  mysql_listen_addr?: string;
+  mysql_public_addr?: string;
 }
 
 /** GET /v1/webapi/users/password/token/<token>. */

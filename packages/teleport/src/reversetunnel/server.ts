@@ -27,9 +27,17 @@ import { componentLogger, type Logger } from '../utils/logger.ts';
 import { authenticateAgent } from './agentAuth.ts';
 import { CONTROL_SUBSYSTEM, DIAL_TIMEOUT_MS, KEEPALIVE_COUNT_MAX, KEEPALIVE_INTERVAL_MS, TRANSPORT_SOCKET } from './constants.ts';
 import { readFirstFrame, readFrames } from './frameIO.ts';
-import { encodeFrame, parseControlMessage, parseDialReply, type ControlMessage, type DialRequest, type ProxyEndpoint } from './protocol.ts';
+import { encodeFrame, parseControlMessage, parseDialReply, type ControlMessage, type DialRequest, type DialType, type ProxyEndpoint } from './protocol.ts';
 
 /** Inputs of {@link ReverseTunnelServer}. */
+/** The system role whose agents serve each kind of transport connection. */
+const ROLE_FOR_TYPE: Record<DialType, string> = { node: 'Node', db: 'Db', app: 'App', kube: 'Kube' };
+
+/** Map key of an agent's tunnel: one per host id and role. */
+function agentKey(hostId: string, role: string): string {
+  return `${hostId}/${role.toLowerCase()}`;
+}
+
 export interface ReverseTunnelServerOptions {
   /** The proxy's identity: key, SSH host certificate, host CA keys, cluster name, host id. */
   identity: LocalIdentity;
@@ -148,9 +156,13 @@ export class ReverseTunnelServer extends EventEmitter {
     return [...this.agents.values()].map((a) => ({ ...a.agent }));
   }
 
-  /** True when agent `hostId` has a live tunnel to this proxy. */
-  isConnected(hostId: string): boolean {
-    return this.agents.has(hostId);
+  /**
+   * True when agent `hostId` has a live tunnel to this proxy for connections of `type`. One process
+   * may run several agents (a node and a database service) under one host id, each with its own
+   * tunnel and system role, so tunnels are keyed by host id and role.
+   */
+  isConnected(hostId: string, type: DialType = 'node'): boolean {
+    return this.agents.has(agentKey(hostId, ROLE_FOR_TYPE[type]));
   }
 
   /** Sets the proxy list announced to agents (and sends it at once when it changed). */
@@ -168,8 +180,8 @@ export class ReverseTunnelServer extends EventEmitter {
    * channel cannot be opened, or the agent refuses (its reason is in the message).
    */
   dial(hostId: string, req: DialRequest): Promise<Duplex> {
-    const a = this.agents.get(hostId);
-    if (!a) return Promise.reject(new ConnectionProblemError(`node ${hostId} is not connected to this proxy`));
+    const a = this.agents.get(agentKey(hostId, ROLE_FOR_TYPE[req.type]));
+    if (!a) return Promise.reject(new ConnectionProblemError(`${req.type === 'node' ? 'node' : `${req.type} service`} ${hostId} is not connected to this proxy`));
     return new Promise<Duplex>((resolve, reject) => {
       const onChannel = (err: Error | undefined, ch: ServerChannel): void => {
         if (err) {
@@ -307,9 +319,10 @@ export class ReverseTunnelServer extends EventEmitter {
 
   private register(entry: AgentConn, log: Logger): void {
     const { hostId } = entry.agent;
-    const old = this.agents.get(hostId);
+    const key = agentKey(hostId, entry.agent.role);
+    const old = this.agents.get(key);
     if (old === entry) return;
-    this.agents.set(hostId, entry);
+    this.agents.set(key, entry);
     if (old) {
       log.info({ hostId }, 'agent reconnected; closing its previous tunnel');
       old.conn.end();
@@ -319,8 +332,9 @@ export class ReverseTunnelServer extends EventEmitter {
   }
 
   private unregister(entry: AgentConn): void {
-    if (this.agents.get(entry.agent.hostId) !== entry) return;
-    this.agents.delete(entry.agent.hostId);
+    const key = agentKey(entry.agent.hostId, entry.agent.role);
+    if (this.agents.get(key) !== entry) return;
+    this.agents.delete(key);
     this.emit('agentGone', entry.agent.hostId);
   }
 

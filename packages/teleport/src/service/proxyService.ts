@@ -4,13 +4,24 @@
  * listener on 3024 (also reachable on 3080 by TLS ALPN `teleport-reversetunnel`), through which the
  * SSH listener reaches nodes behind NAT. The proxy reaches auth only through the API client,
  * authenticated with its own host identity (role Proxy).
+ *
+ * With tunnels enabled, database access runs too (proxy/db/): PostgreSQL and MySQL by TLS ALPN and
+ * PostgreSQL SSLRequests on the web port, and the optional dedicated `postgres_listen_addr` /
+ * `mysql_listen_addr` listeners. Database services are always reached over their reverse tunnel.
  */
 import { readFile } from 'node:fs/promises';
 import type { TLSSocket } from 'node:tls';
 import type { Clock } from '@teleport-ts/api/clock';
 import { AuthClient } from '@teleport-ts/api/client/authClient';
 import { BadParameterError } from '@teleport-ts/api/errors';
+import type { DBProxySettings } from '@teleport-ts/api/webapi';
 import { startWebServer, type WebServer } from '../proxy/web/webServer.ts';
+import { startDatabaseProxy, type DatabaseProxy } from '../proxy/db/dbProxy.ts';
+import { DatabaseServerCache } from '../proxy/db/dbServers.ts';
+import { UserTLSCAs } from '../proxy/db/userTLSCAs.ts';
+import { auditSink } from '../proxy/ssh/audit.ts';
+import { postgresProxyHandshake } from '../srv/db/postgres/proxyHandshake.ts';
+import { mysqlProxyHandshake } from '../srv/db/mysql/proxyHandshake.ts';
 import { startProxySSHServer } from '../proxy/ssh/server.ts';
 import { loadOrCreateSelfSigned, type KeyPairPEM } from '../proxy/selfSignedCert.ts';
 import { componentLogger, type Logger } from '../utils/logger.ts';
@@ -56,6 +67,13 @@ export interface ProxyServiceOptions {
    */
   discoverProxies?: () => ProxyEndpoint[] | Promise<ProxyEndpoint[]>;
   httpsKeyPairs?: Array<{ keyFile: string; certFile: string }>;
+  /** Dedicated PostgreSQL listener; absent: PostgreSQL on the web port only. Needs tunnels. */
+  postgresListenAddr?: { host: string; port: number };
+  /** Dedicated MySQL listener (3036 by convention); absent: MySQL by ALPN on the web port only. Needs tunnels. */
+  mysqlListenAddr?: { host: string; port: number };
+  /** host:port clients should use for the dedicated listeners; default: as bound (see advertised). */
+  postgresPublicAddr?: string;
+  mysqlPublicAddr?: string;
   clock: Clock;
   logger: Logger;
 }
@@ -69,6 +87,12 @@ export interface RunningProxyService {
   tunnel?: ReverseTunnelServer;
   /** The bound tunnel listener address, when enabled. */
   tunnelAddr?: { host: string; port: number };
+  /** Database access (with tunnels enabled). */
+  db?: DatabaseProxy;
+  /** Bound address of the dedicated PostgreSQL listener, when enabled. */
+  postgresAddr?: { host: string; port: number };
+  /** Bound address of the dedicated MySQL listener, when enabled. */
+  mysqlAddr?: { host: string; port: number };
   authClient: AuthClient;
   /** host:port users should use for --proxy. */
   publicAddr: string;
@@ -114,6 +138,7 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
   const sshListen = ssh && !opts.publicAddr ? `${ssh.address.host.includes(':') ? `[${ssh.address.host}]` : ssh.address.host}:${ssh.address.port}` : undefined;
   const sshPublicAddr = opts.sshPublicAddr ?? sshListen ?? `${publicHost}:${ssh?.address.port ?? 3023}`;
   const tunnelPublicAddr = opts.tunnelPublicAddr ?? (tunnel && advertised(tunnel.address, opts)) ?? `${publicHost}:3024`;
+  const db = tunnel ? await startDatabaseAccess(opts, authClient, tunnel.server, keyPair, logger) : undefined;
   const ctx = {
     authClient,
     clusterName: opts.identity.clusterName,
@@ -122,12 +147,14 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
     },
     sshPublicAddr,
     tunnelPublicAddr,
+    ...(db && { dbSettings: dbSettings(db.proxy, opts) }),
     logger,
   };
   const web = await startWebServer({
     ctx, listenAddr: opts.webListenAddr, certPEM: keyPair.certPEM, keyPEM: keyPair.keyPEM,
     authAddr: parseHostPort(opts.authAddr, { defaultPort: 3025 }),
     ...(tunnel && { onTunnelConnection: (socket: TLSSocket) => tunnel.server.injectSocket(socket) }),
+    ...(db && { database: db.proxy.webHandlers }),
   });
   if (!publicAddr) publicAddr = `${publicHost}:${web.address.port}`;
   let presence: ProxyPresence | undefined;
@@ -142,13 +169,16 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
     web,
     ...(ssh && { ssh }),
     ...(tunnel && { tunnel: tunnel.server, tunnelAddr: tunnel.address }),
+    ...(db && { db: db.proxy }),
+    ...(db?.proxy.postgresAddr && { postgresAddr: db.proxy.postgresAddr }),
+    ...(db?.proxy.mysqlAddr && { mysqlAddr: db.proxy.mysqlAddr }),
     authClient,
     publicAddr,
     async close(closeOpts = {}) {
       // Agents first, so they hear "reconnect" before the listeners they would come back to go away.
       const graceful = closeOpts.graceful ?? true;
       await tunnel?.close(graceful);
-      await Promise.all([web.close(), ssh?.close(), presence?.stop({ graceful })]);
+      await Promise.all([web.close(), ssh?.close(), presence?.stop({ graceful }), db?.close()]);
     },
   };
 }
@@ -175,6 +205,48 @@ async function startTunnel(opts: ProxyServiceOptions, authClient: AuthClient, lo
     server, address,
     close: async (graceful) => {
       await Promise.all([server.close({ graceful }), hostCAs.close()]);
+    },
+  };
+}
+
+/** ping's `proxy.db`: the dedicated listeners as clients should dial them. */
+function dbSettings(db: DatabaseProxy, opts: ProxyServiceOptions): DBProxySettings {
+  const out: DBProxySettings = {};
+  if (db.postgresAddr) out.postgres_listen_addr = advertised(db.postgresAddr, opts);
+  if (opts.postgresPublicAddr) out.postgres_public_addr = opts.postgresPublicAddr;
+  if (db.mysqlAddr) out.mysql_listen_addr = advertised(db.mysqlAddr, opts);
+  if (opts.mysqlPublicAddr) out.mysql_public_addr = opts.mysqlPublicAddr;
+  return out;
+}
+
+/**
+ * Starts database access: the user CA certificates and db_server records (both watched), and the
+ * database proxy with its listeners. The web certificate is the server certificate of every
+ * database TLS upgrade.
+ */
+async function startDatabaseAccess(
+  opts: ProxyServiceOptions, authClient: AuthClient, tunnel: ReverseTunnelServer, keyPair: KeyPairPEM, logger: Logger,
+): Promise<{ proxy: DatabaseProxy; close(): Promise<void> }> {
+  const dbLogger = componentLogger(opts.logger, 'proxy:db');
+  const userCAs = new UserTLSCAs({ source: authClient, clusterName: opts.identity.clusterName, initial: opts.identity.userTLSCACerts ?? [], logger: dbLogger });
+  const servers = new DatabaseServerCache({ source: authClient, clock: opts.clock, logger: dbLogger });
+  let proxy: DatabaseProxy;
+  try {
+    proxy = await startDatabaseProxy({
+      certPEM: keyPair.certPEM, keyPEM: keyPair.keyPEM, userCAs: () => userCAs.certs(), tunnel, servers,
+      audit: auditSink(authClient, logger), postgresHandshake: postgresProxyHandshake, mysqlHandshake: mysqlProxyHandshake,
+      ...(opts.postgresListenAddr && { postgresListenAddr: opts.postgresListenAddr }),
+      ...(opts.mysqlListenAddr && { mysqlListenAddr: opts.mysqlListenAddr }),
+      clock: opts.clock, logger: dbLogger,
+    });
+  } catch (err) {
+    await Promise.all([userCAs.close(), servers.close()]);
+    throw err;
+  }
+  return {
+    proxy,
+    close: async () => {
+      await Promise.all([proxy.close(), userCAs.close(), servers.close()]);
     },
   };
 }

@@ -1,12 +1,17 @@
 /**
  * @module proxy/web/webServer
- * The proxy's HTTPS listener (default 3080): the web API and, for now, the plain invite page. Uses
+ * The proxy's web port (default 3080): the HTTPS web API and, for now, the plain invite page. Uses
  * the configured `https_keypairs` or a self-signed certificate kept in the data dir. With
  * `onTunnelConnection`, connections that negotiate the TLS ALPN protocol `teleport-reversetunnel`
  * (agents dialling in through the web port) are handed to the reverse-tunnel server instead.
+ *
+ * The port itself is a plain TCP listener running the first-bytes multiplexer (proxy/db/multiplexer):
+ * with `database` handlers, PostgreSQL requests and TLS ClientHellos offering a database ALPN
+ * protocol go to database access; everything else is handed to the HTTPS server
+ * (`emit('connection')`), which never listens itself.
  */
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '@teleport-ts/api/errors';
@@ -23,6 +28,7 @@ import { pingHandler } from './handlers/ping.ts';
 import { getPasswordTokenHandler, putPasswordTokenHandler } from './handlers/passwordToken.ts';
 import { sshCertsHandler } from './handlers/sshCerts.ts';
 import { invitePageHandler, inviteScriptHandler, inviteStyleHandler } from './handlers/invitePage.ts';
+import { newMultiplexer, type MultiplexerHandlers } from '../db/multiplexer.ts';
 
 /** A running web listener. */
 export interface WebServer {
@@ -60,6 +66,10 @@ export async function startWebServer(opts: {
   authAddr?: { host: string; port: number };
   /** Takes TLS connections that negotiated ALPN `teleport-reversetunnel`; absent: not offered. */
   onTunnelConnection?: (socket: TLSSocket) => void;
+  /** Database access on the web port (PostgreSQL requests, database ALPN); absent: all goes to HTTPS. */
+  database?: Omit<MultiplexerHandlers, 'tls'>;
+  /** How long a client may take to send its first bytes (default 10 s). */
+  peekTimeoutMs?: number;
 }): Promise<WebServer> {
   const router = buildRouter(opts.ctx);
   const logger = opts.ctx.logger;
@@ -104,21 +114,38 @@ export async function startWebServer(opts: {
   }
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.listenAddr.port, opts.listenAddr.host, () => resolve());
+  const listener = net.createServer(newMultiplexer({
+    handlers: { ...opts.database, tls: (socket) => server.emit('connection', socket) },
+    ...(opts.peekTimeoutMs !== undefined && { peekTimeoutMs: opts.peekTimeoutMs }),
+    logger,
+  }));
+  const sockets = new Set<net.Socket>();
+  listener.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
-  const a = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(opts.listenAddr.port, opts.listenAddr.host, () => resolve());
+  });
+  // The HTTPS server never listens; 'listening' starts its connection tracking (headers and request
+  // timeouts, closeIdleConnections), which node ties to that event.
+  server.emit('listening');
+  const a = listener.address() as AddressInfo;
   logger.info({ addr: `${a.address}:${a.port}` }, 'web proxy is listening');
   return {
     address: { host: a.address, port: a.port },
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Stops the timeout checks; its callback reports "not running", which is expected.
+        server.close(() => undefined);
+        listener.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => {
           server.closeAllConnections();
           for (const socket of tunnelSockets) socket.destroy();
+          // Whatever is left: clients still sending their first bytes, database connections.
+          for (const socket of sockets) socket.destroy();
         }, 5000).unref();
       }),
   };

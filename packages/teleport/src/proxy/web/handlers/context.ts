@@ -4,6 +4,7 @@
  * proxy's advertised addresses, and the logger.
  */
 import type { AuthClient } from '@teleport-ts/api/client/authClient';
+import type { DBProxySettings } from '@teleport-ts/api/webapi';
 import type { Logger } from '../../../utils/logger.ts';
 import type { RateLimiter } from '../rateLimiter.ts';
 
@@ -17,6 +18,8 @@ export interface WebContext {
   sshPublicAddr: string;
   /** host:port of the reverse tunnel listener. */
   tunnelPublicAddr: string;
+  /** Database listener addresses advertised by ping (`proxy.db`); absent: none advertised. */
+  dbSettings?: DBProxySettings;
   logger: Logger;
   /** Rate limit for credential endpoints; a default one (CREDENTIAL_RATE_LIMIT) when absent. */
   credentialLimiter?: RateLimiter;

@@ -33,6 +33,7 @@ export function pingHandler(ctx: WebContext): Handler {
               public_addr: ctx.webPublicAddr,
               ssh_public_addr: ctx.sshPublicAddr,
             },
+            ...(ctx.dbSettings && Object.keys(ctx.dbSettings).length > 0 && { db: { ...ctx.dbSettings } }),
             tls_routing_enabled: false,
           },
           server_version: VERSION,
