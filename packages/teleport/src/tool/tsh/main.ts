@@ -20,6 +20,8 @@ import { registerSessionCommands } from './sessions.ts';
 import { registerPlayCommand } from './play.ts';
 import { registerRecordingsCommands } from './recordings.ts';
 import { authClientGetter } from './cluster.ts';
+import { registerDbCommands } from './db.ts';
+import { registerProxyDbCommand } from './proxyDb.ts';
 
 /** Extra knobs for tests. */
 export interface TshOptions {
@@ -52,6 +54,8 @@ export async function runTsh(argv: string[], io: CLIIO = processIO(), options: T
   registerSCPCommand(program, ctx);
   registerConfigCommand(program, ctx);
   registerProxyCommands(program, ctx);
+  registerProxyDbCommand(program, ctx);
+  registerDbCommands(program, ctx);
   registerSessionCommands(program, ctx);
   const getAuthClient = authClientGetter(ctx, program);
   registerPlayCommand(program, io, getAuthClient);
