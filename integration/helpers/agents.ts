@@ -41,6 +41,8 @@ export interface AgentConfig {
   caPin?: string;
   /** Runs ssh_service (without listen_addr unless given). */
   ssh?: { labels?: Record<string, string>; listenAddr?: string };
+  /** Runs db_service with these databases (TLS verified against `caCertFile`). */
+  db?: { databases: Array<{ name: string; protocol: 'postgres' | 'mysql'; uri: string; labels?: Record<string, string>; caCertFile: string; passwordEnv?: string }> };
   /** diag_addr (health and readiness), e.g. for a subprocess. */
   diagAddr?: string;
   /** Runs proxy_service on these addresses (default 127.0.0.1:0 each). */
@@ -80,6 +82,23 @@ export function agentConfigYAML(dataDir: string, c: AgentConfig): string {
           '  enabled: yes',
           ...(c.ssh.listenAddr ? [`  listen_addr: ${c.ssh.listenAddr}`] : []),
           ...(labels.length ? ['  labels:', ...labels.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)] : []),
+        ]
+      : ['  enabled: no']),
+    'db_service:',
+    ...(c.db
+      ? [
+          '  enabled: yes',
+          '  databases:',
+          ...c.db.databases.flatMap((d) => [
+            `  - name: ${d.name}`,
+            `    protocol: ${d.protocol}`,
+            `    uri: ${d.uri}`,
+            ...(Object.keys(d.labels ?? {}).length ? ['    static_labels:', ...Object.entries(d.labels ?? {}).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)] : []),
+            '    tls:',
+            '      mode: verify-full',
+            `      ca_cert_file: ${d.caCertFile}`,
+            ...(d.passwordEnv ? [`    password_env: ${d.passwordEnv}`] : []),
+          ]),
         ]
       : ['  enabled: no']),
     '',

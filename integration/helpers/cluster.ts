@@ -28,6 +28,8 @@ export interface TestClusterOptions {
   nodeName?: string;
   /** Runs the SSH node service (on 127.0.0.1:0) with these static labels. */
   sshService?: { labels?: Record<string, string> };
+  /** Runs the proxy's dedicated PostgreSQL and MySQL listeners. */
+  dbListeners?: boolean;
 }
 
 /** A running test cluster. */
@@ -65,6 +67,8 @@ export function testConfigYAML(o: {
   sshProxyAddr?: string;
   /** Reverse tunnel listener (default 127.0.0.1:0). */
   tunnelAddr?: string;
+  /** Runs the proxy's dedicated PostgreSQL and MySQL listeners on 127.0.0.1:0. */
+  dbListeners?: boolean;
   diagAddr?: string;
   nodeName?: string;
   /** Enables ssh_service with these labels. */
@@ -92,6 +96,7 @@ export function testConfigYAML(o: {
     `  web_listen_addr: ${o.webAddr ?? '127.0.0.1:0'}`,
     `  listen_addr: ${o.sshProxyAddr ?? '127.0.0.1:0'}`,
     `  tunnel_listen_addr: ${o.tunnelAddr ?? '127.0.0.1:0'}`,
+    ...(o.dbListeners ? ['  postgres_listen_addr: 127.0.0.1:0', '  mysql_listen_addr: 127.0.0.1:0'] : []),
     'ssh_service:',
     ...(o.sshService
       ? ['  enabled: yes', '  listen_addr: 127.0.0.1:0', ...(labels.length ? ['  labels:', ...labels.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)] : [])]
@@ -112,6 +117,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       ...(opts.secondFactor && { secondFactor: opts.secondFactor }),
       ...(opts.nodeName && { nodeName: opts.nodeName }),
       ...(opts.sshService && { sshService: opts.sshService }),
+      ...(opts.dbListeners && { dbListeners: true }),
     }));
     proc = await startTeleport(await loadConfig({ configPath }));
   } catch (err) {

@@ -13,7 +13,11 @@ import { Supervisor, SupervisorEvents } from './supervisor.ts';
 import { startAuthService, type RunningAuthService } from './authService.ts';
 import { startProxyService, type RunningProxyService } from './proxyService.ts';
 import { startNodeService } from './nodeService.ts';
-import { connectToCluster } from './connector.ts';
+import { connectToCluster, type ClusterConnection } from './connector.ts';
+import { startDatabaseService } from './dbService.ts';
+import { postgresEngine } from '../srv/db/postgres/engine.ts';
+import { mysqlEngine } from '../srv/db/mysql/engine.ts';
+import type { ProxyServer } from '@teleport-ts/api/types/proxy';
 import { readOrCreateHostUUID } from './identityStore.ts';
 import { startDiagServer } from './diag.ts';
 import { createMetricsRegistry } from '../utils/metrics.ts';
@@ -22,6 +26,23 @@ import { silentLogger, type Logger } from '../utils/logger.ts';
 /** "host:port" -> "host" (also for "[v6]:port"). */
 function hostOf(addr: string): string {
   return addr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+}
+
+/**
+ * Where the database service dials its reverse tunnel: the proxy it joined through (ALPN on the web
+ * port), the proxy in this process, or a proxy from the cluster's proxy records.
+ */
+async function databaseTunnel(conn: ClusterConnection, proc: TeleportProcess): Promise<{ proxyAddr: string; alpn: boolean; insecureTLS?: boolean }> {
+  // The web port's certificate need not verify: the SSH layer inside checks the proxy's host certificate.
+  if (conn.via === 'proxy') return { proxyAddr: conn.addr, alpn: true, insecureTLS: true };
+  const local = proc.proxy?.tunnelAddr;
+  if (local) return { proxyAddr: `${local.host === '0.0.0.0' || local.host === '::' ? '127.0.0.1' : local.host}:${local.port}`, alpn: false };
+  const proxies = (await conn.authClient.listResources('proxy')) as ProxyServer[];
+  const addr = proxies.find((p) => p.spec.addr)?.spec.addr;
+  if (!addr) {
+    throw new BadParameterError('the database service needs a proxy to connect to, and the cluster has none: start a proxy, or set teleport.proxy_server');
+  }
+  return { proxyAddr: addr, alpn: false };
 }
 
 /** A running process. */
@@ -117,6 +138,8 @@ export async function startTeleport(cfg: ServiceConfig, opts: { clock?: Clock; l
         webListenAddr: parseHostPort(cfg.proxy.webListenAddr, { defaultPort: 3080 }),
         sshListenAddr: parseHostPort(cfg.proxy.sshListenAddr, { defaultPort: 3023 }),
         tunnelListenAddr: parseHostPort(cfg.proxy.tunnelListenAddr, { defaultPort: 3024 }),
+        ...(cfg.proxy.postgresListenAddr && { postgresListenAddr: parseHostPort(cfg.proxy.postgresListenAddr, { defaultPort: 5432 }) }),
+        ...(cfg.proxy.mysqlListenAddr && { mysqlListenAddr: parseHostPort(cfg.proxy.mysqlListenAddr, { defaultPort: 3036 }) }),
         ...(cfg.proxy.publicAddrs[0] && { publicAddr: cfg.proxy.publicAddrs[0] }),
         ...(cfg.proxy.sshPublicAddrs[0] && { sshPublicAddr: cfg.proxy.sshPublicAddrs[0] }),
         ...(cfg.proxy.tunnelPublicAddrs[0] && { tunnelPublicAddr: cfg.proxy.tunnelPublicAddrs[0] }),
@@ -134,7 +157,7 @@ export async function startTeleport(cfg: ServiceConfig, opts: { clock?: Clock; l
   }
 
   // Services that arrive with later features: say so once, clearly, instead of silently doing nothing.
-  for (const [enabled, name] of [[cfg.db.enabled, 'db_service'], [cfg.app.enabled, 'app_service'], [cfg.kube.enabled, 'kubernetes_service']] as const) {
+  for (const [enabled, name] of [[cfg.app.enabled, 'app_service'], [cfg.kube.enabled, 'kubernetes_service']] as const) {
     if (enabled) logger.warn({ component: name }, `${name} is enabled but not implemented in this version yet; skipping it`);
   }
   if (cfg.ssh.enabled) {
@@ -169,6 +192,30 @@ export async function startTeleport(cfg: ServiceConfig, opts: { clock?: Clock; l
       }
       ctx.broadcast(SupervisorEvents.NodeReady, { addr: proc.nodeAddr ?? `tunnel via ${conn.addr}` });
       return { close: (o) => node.close(o) };
+    });
+  }
+
+  if (cfg.db.enabled) {
+    supervisor.register('db', async (ctx) => {
+      const conn = await connectToCluster({
+        cfg, hostId, role: 'Db', logger: ctx.logger,
+        algorithm: keyAlgorithmsForSuite(cfg.auth.signatureAlgorithmSuite).ssh,
+        ...(proc.auth && { localAuth: proc.auth.auth, localAuthAddr: proc.auth.dialAddr }),
+      });
+      const db = await startDatabaseService({
+        dataDir: cfg.dataDir,
+        hostId,
+        nodeName: cfg.nodeName,
+        identity: conn.identity,
+        authClient: conn.authClient,
+        tunnel: await databaseTunnel(conn, proc),
+        databases: cfg.db.databases,
+        ...(cfg.db.resources && { resources: cfg.db.resources }),
+        engines: { postgres: postgresEngine, mysql: mysqlEngine },
+        clock,
+        logger: ctx.logger,
+      });
+      return { close: (o) => db.close(o) };
     });
   }
 
