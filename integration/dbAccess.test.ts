@@ -12,15 +12,18 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditEvent } from '../packages/api/src/events/types.ts';
+import { systemClock } from '../packages/api/src/clock.ts';
+import { generateKeyPair, privateKeyToPEM, publicKeyToPEM } from '../packages/api/src/keys.ts';
+import { createTLSCA, issueTLSCert } from '../packages/teleport/src/ca/tlsCA.ts';
 import type { TeleportProcess } from '../packages/teleport/src/service/teleportProcess.ts';
 import { startTestPostgres, type TestPostgres } from '../packages/teleport/src/testing/postgres.ts';
 import { startTestMariaDB, type TestMariaDB } from '../packages/teleport/src/testing/mariadb.ts';
 import { addJoinToken, eventually, startAgent, writeAgentConfig } from './helpers/agents.ts';
 import { describeResult } from './helpers/cli.ts';
-import { startTestCluster, type TestCluster } from './helpers/cluster.ts';
+import { CLUSTER_NAME, startTestCluster, type TestCluster } from './helpers/cluster.ts';
 import { clientEnv, ProcessTracker } from './helpers/sshClients.ts';
 import { hasTool } from './helpers/tools.ts';
 import { createUser, tshLogin } from './helpers/users.ts';
@@ -143,4 +146,226 @@ describe('database access end to end', { skip: !canRun && 'needs root, PostgreSQ
       return q.some((e) => String(e.db_query).includes('select 6 * 7')) ? true : undefined;
     });
   });
+
+  /** `tsh db login` then the PG* variables `tsh db env` prints. */
+  async function postgresEnv(dbUser: string, dbName: string): Promise<Record<string, string>> {
+    const login = await tsh(['db', 'login', 'pg', `--db-user=${dbUser}`, `--db-name=${dbName}`]);
+    assert.equal(login.code, 0, describeResult(login));
+    const out = await tsh(['db', 'env', 'pg']);
+    assert.equal(out.code, 0, describeResult(out));
+    const vars: Record<string, string> = {};
+    for (const m of out.stdout.matchAll(/^export (\w+)=(?:'([^']*)'|(\S*))$/gm)) vars[m[1] as string] = m[2] ?? m[3] ?? '';
+    assert.ok(vars.PGHOST && vars.PGPORT && vars.PGSSLCERT, out.stdout);
+    return vars;
+  }
+
+  const psql = (pgEnv: Record<string, string>, args: string[], o: { stdin?: string; timeoutMs?: number } = {}) =>
+    procs.run('psql', ['-X', '-v', 'ON_ERROR_STOP=1', ...args], { env: { ...env, ...pgEnv }, ...o });
+
+  test('plain psql with the tsh db env settings works on the dedicated listener and on the web port', async () => {
+    const pgEnv = await postgresEnv('alice', 'test');
+    assert.equal(pgEnv.PGPORT, String(cluster.proc.proxy?.postgresAddr?.port), 'tsh db env points at the dedicated listener');
+    const dedicated = await psql(pgEnv, ['-At', '-c', 'select current_user, current_database()']);
+    assert.equal(dedicated.code, 0, describeResult(dedicated));
+    assert.equal(dedicated.stdout.trim(), 'alice|test');
+
+    const [webHost, webPort] = cluster.webAddr.split(':');
+    const web = await psql({ ...pgEnv, PGHOST: webHost as string, PGPORT: webPort as string }, ['-At', '-c', 'select 1 + 1']);
+    assert.equal(web.code, 0, describeResult(web));
+    assert.equal(web.stdout.trim(), '2');
+  });
+
+  test('plain mariadb with the tsh db config option file works on the dedicated listener', async () => {
+    const login = await tsh(['db', 'login', 'maria', '--db-user=alice', '--db-name=test_db']);
+    assert.equal(login.code, 0, describeResult(login));
+    const cfg = await tsh(['db', 'config', 'maria', '--format=cmd']);
+    assert.equal(cfg.code, 0, describeResult(cfg));
+    const optionFile = /--defaults-extra-file=(\S+)/.exec(cfg.stdout)?.[1]?.replace(/^'|'$/g, '');
+    assert.ok(optionFile, cfg.stdout);
+    const r = await procs.run('mariadb', [`--defaults-extra-file=${optionFile}`, '-N', '-e', 'select current_user(), database()'], { env });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.match(r.stdout, /^alice@%\ttest_db$/m);
+  });
+
+  test('tsh proxy db --tunnel serves psql, mariadb and a parameterized prepared statement; parameters are audited', async () => {
+    await tsh(['db', 'login', 'pg', '--db-user=alice', '--db-name=test']);
+    const pgTunnel = procs.startTsh(['proxy', 'db', '--tunnel', 'pg', '--db-user=alice', '--db-name=test'], { env });
+    const pgPort = Number(await eventually('the local tunnel to listen', async () => /127\.0\.0\.1:(\d+)/.exec(pgTunnel.stdout())?.[1]));
+    const viaTunnel = await procs.run('psql', ['-X', '-At', `host=127.0.0.1 port=${pgPort} user=alice dbname=test sslmode=disable`, '-c', 'select 7 * 6'], { env });
+    assert.equal(viaTunnel.code, 0, describeResult(viaTunnel));
+    assert.equal(viaTunnel.stdout.trim(), '42');
+
+    // The extended query protocol (Parse/Bind/Execute), as drivers speak it, with two parameters.
+    const answer = await runExtendedQuery(pgPort, 'alice', 'test', 'select $1::int + $2::int', ['40', '2']);
+    assert.equal(answer, '42');
+    const audited = await eventually('the prepared statement event', async () =>
+      (await events('db.session.query')).find((e) => String(e.db_query) === 'select $1::int + $2::int'));
+    assert.deepEqual(audited.db_query_parameters, ['40', '2']);
+
+    await tsh(['db', 'login', 'maria', '--db-user=alice', '--db-name=test_db']);
+    const myTunnel = procs.startTsh(['proxy', 'db', '--tunnel', 'maria', '--db-user=alice', '--db-name=test_db'], { env });
+    const myPort = Number(await eventually('the mysql tunnel to listen', async () => /127\.0\.0\.1:(\d+)/.exec(myTunnel.stdout())?.[1]));
+    const r = await procs.run('mariadb', ['--protocol=TCP', '-h', '127.0.0.1', '-P', String(myPort), '-u', 'alice', '--skip-ssl', '-N', '-e', 'select 5 * 5', 'test_db'], { env });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.equal(r.stdout.trim(), '25');
+
+    // A binary-protocol prepared statement (COM_STMT_PREPARE/EXECUTE), as MySQL drivers send it.
+    const { MySQLWireClient } = await import('../packages/teleport/src/srv/db/mysql/wireClient.ts');
+    const net = await import('node:net');
+    const sock = net.connect(myPort, '127.0.0.1');
+    await new Promise<void>((res) => sock.once('connect', () => res()));
+    const client = await MySQLWireClient.connect(sock, { user: 'alice', database: 'test_db' });
+    const prepared = await client.prepare('select ? * ? as product');
+    assert.ok('statementId' in prepared, JSON.stringify(prepared));
+    const executed = await client.execute(prepared.statementId, [6, 7]);
+    assert.equal(executed.error, undefined);
+    await client.quit();
+    const myAudited = await eventually('the mysql prepared statement event', async () =>
+      (await events('db.session.query')).find((e) => e.db_service === 'maria' && String(e.db_query) === 'select ? * ? as product'));
+    assert.deepEqual(myAudited.db_query_parameters, ['6', '7']);
+    await Promise.all([pgTunnel.kill(), myTunnel.kill()]);
+  });
+
+  test('a denied db user and a denied database name are refused with the rule and audited', async () => {
+    const user = await tsh(['db', 'connect', 'pg', '--db-user=postgres', '--db-name=test'], { stdin: 'select 1;\n' });
+    assert.notEqual(user.code, 0);
+    assert.match(user.stderr, /access to db user 'postgres' denied by role dbdev/);
+    const name = await tsh(['db', 'connect', 'pg', '--db-user=alice', '--db-name=postgres'], { stdin: 'select 1;\n' });
+    assert.notEqual(name.code, 0);
+    assert.match(name.stderr, /access to database 'postgres' denied/);
+    const myName = await tsh(['db', 'connect', 'maria', '--db-user=alice', '--db-name=other_db'], { stdin: 'select 1;\n' });
+    assert.notEqual(myName.code, 0);
+    assert.match(myName.stderr, /access to database 'other_db' denied/);
+    for (const why of [/db user 'postgres'/, /database 'postgres'/, /database 'other_db'/]) {
+      await eventually(`a failed start audited for ${why}`, async () =>
+        (await events('db.session.start')).find((e) => e.success === false && e.code === 'TDB00W' && why.test(String(e.error ?? ''))));
+    }
+  });
+
+  test('expired and foreign-CA certificates are refused at every TLS upgrade point, with failure events', async () => {
+    const pgEnv = await postgresEnv('alice', 'test');
+    const dir = cluster.newHome();
+    await mkdir(dir, { recursive: true });
+    const route = (serviceName: string, protocol: string, database: string) => ({ serviceName, protocol, username: 'alice', database });
+    const user = await cluster.auth.services.users.getUser('alice');
+    /** Writes a key and certificate for `route`; `how` says who signs it. */
+    async function badCert(name: string, how: 'expired' | 'foreign', r: ReturnType<typeof route>): Promise<{ cert: string; key: string; certPEM: string; keyPEM: string }> {
+      const kp = generateKeyPair('ecdsa-p256');
+      let certPEM: string;
+      if (how === 'expired') {
+        certPEM = (await cluster.auth.generateUserCerts(user, { tlsPublicKey: publicKeyToPEM(kp.publicKey), ttlMs: 1000, routeToDatabase: r })).tlsCert;
+      } else {
+        const foreign = createTLSCA({ clusterName: CLUSTER_NAME, caType: 'user', algorithm: 'ecdsa-p256', clock: systemClock });
+        const notAfter = new Date(Date.now() + 3600_000);
+        certPEM = issueTLSCert({
+          caCertPEM: foreign.certPEM, caKeyPEM: foreign.keyPEM, publicKey: kp.publicKey, notAfter, clock: systemClock, usage: 'client',
+          identity: { username: 'alice', groups: ['dbdev'], principals: [], expires: notAfter, routeToDatabase: r },
+        });
+      }
+      const keyPEM = privateKeyToPEM(kp.privateKey);
+      const cert = join(dir, `${name}.crt`);
+      const key = join(dir, `${name}.key`);
+      await writeFile(cert, certPEM);
+      await writeFile(key, keyPEM, { mode: 0o600 });
+      return { cert, key, certPEM, keyPEM };
+    }
+    const certs = {
+      expiredPg: await badCert('expired-pg', 'expired', route('pg', 'postgres', 'test')),
+      foreignPg: await badCert('foreign-pg', 'foreign', route('pg', 'postgres', 'test')),
+      expiredMy: await badCert('expired-my', 'expired', route('maria', 'mysql', 'test_db')),
+      foreignMy: await badCert('foreign-my', 'foreign', route('maria', 'mysql', 'test_db')),
+    };
+    await new Promise((r) => setTimeout(r, 1500)); // let the 1-second certificates expire
+    const [webHost, webPort] = cluster.webAddr.split(':') as [string, string];
+    const expect = { expired: /expired/i, foreign: /not signed by this cluster's user CA/i };
+
+    for (const [kind, c] of [['expired', certs.expiredPg], ['foreign', certs.foreignPg]] as const) {
+      for (const where of [{} as Record<string, string>, { PGHOST: webHost, PGPORT: webPort }]) {
+        const r = await psql({ ...pgEnv, ...where, PGSSLCERT: c.cert, PGSSLKEY: c.key }, ['-At', '-c', 'select 1']);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, expect[kind], `psql via ${where.PGPORT ? 'the web port' : 'the dedicated listener'} with a ${kind} certificate: ${r.stderr}`);
+      }
+      // ALPN on the web port (what tsh proxy db uses): the refusal arrives as a PostgreSQL ErrorResponse.
+      const said = await alpnExchange(webHost, Number(webPort), 'teleport-postgres', c, (await import('../packages/teleport/src/srv/db/postgres/protocol.ts')).frontend.startup({ user: 'alice', database: 'test' }));
+      assert.match(said, expect[kind], `ALPN teleport-postgres with a ${kind} certificate`);
+    }
+
+    assert.equal((await tsh(['db', 'login', 'maria', '--db-user=alice', '--db-name=test_db'])).code, 0);
+    const cfg = await tsh(['db', 'config', 'maria', '--format=cmd']);
+    const optionFile = (/--defaults-extra-file=(\S+)/.exec(cfg.stdout)?.[1] ?? '').replace(/^'|'$/g, '');
+    for (const [kind, c] of [['expired', certs.expiredMy], ['foreign', certs.foreignMy]] as const) {
+      const r = await procs.run('mariadb', [`--defaults-extra-file=${optionFile}`, `--ssl-cert=${c.cert}`, `--ssl-key=${c.key}`, '-e', 'select 1'], { env });
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, expect[kind], `mariadb on the MySQL listener with a ${kind} certificate: ${r.stderr}`);
+      const said = await alpnExchange(webHost, Number(webPort), 'teleport-mysql', c);
+      assert.match(said, expect[kind], `ALPN teleport-mysql with a ${kind} certificate`);
+    }
+    await eventually('failed starts for refused certificates', async () => {
+      const refused = (await events('db.session.start')).filter((e) => e.code === 'TDB00W');
+      return refused.some((e) => expect.expired.test(String(e.error))) && refused.some((e) => expect.foreign.test(String(e.error))) ? true : undefined;
+    });
+  });
+
+  test('psql Ctrl-C cancels a running query through the proxy', async () => {
+    const pgEnv = await postgresEnv('alice', 'test');
+    const p = procs.start('psql', ['-X', '-c', 'select pg_sleep(30)'], { env: { ...env, ...pgEnv } });
+    await new Promise((r) => setTimeout(r, 1500));
+    const sent = Date.now();
+    p.child.kill('SIGINT');
+    const code = await p.exited;
+    assert.ok(Date.now() - sent < 5000, 'cancelled within seconds');
+    assert.notEqual(code, 0);
+    assert.match(p.stderr(), /canceling statement due to user request/);
+  });
 });
+
+/** Runs one statement with the extended query protocol through a plaintext local tunnel; returns the first value. */
+async function runExtendedQuery(port: number, user: string, database: string, sql: string, params: string[]): Promise<string> {
+  const { frontend, MessageReader } = await import('../packages/teleport/src/srv/db/postgres/protocol.ts');
+  const net = await import('node:net');
+  const sock = net.connect(port, '127.0.0.1');
+  const reader = new MessageReader();
+  const messages: Array<{ type: string | null; body: Buffer }> = [];
+  let wake: () => void = () => undefined;
+  sock.on('data', (d: Buffer) => {
+    reader.push(d);
+    for (let m = reader.next(); m; m = reader.next()) messages.push(m);
+    wake();
+  });
+  /** Waits for a message of `type` ('Z' ReadyForQuery, 'D' DataRow); an ErrorResponse ('E') fails. */
+  const waitFor = async (type: string): Promise<Buffer> => {
+    for (;;) {
+      const err = messages.find((m) => m.type === 'E');
+      if (err) throw new Error(`server error: ${err.body.toString('latin1')}`);
+      const i = messages.findIndex((m) => m.type === type);
+      if (i >= 0) return (messages.splice(0, i + 1)[i] as { body: Buffer }).body;
+      await new Promise<void>((r) => (wake = r));
+    }
+  };
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  sock.write(frontend.startup({ user, database }));
+  await waitFor('Z');
+  sock.write(Buffer.concat([frontend.parse('', sql), frontend.bind({ params }), frontend.execute(), frontend.sync()]));
+  // DataRow: Int16 column count, then per column Int32 length (-1 = NULL) and the bytes.
+  const row = await waitFor('D');
+  await waitFor('Z');
+  sock.end(frontend.terminate());
+  const len = row.readInt32BE(2);
+  return len < 0 ? '' : row.subarray(6, 6 + len).toString('utf8');
+}
+
+/** Opens TLS with ALPN `alpn` and the given client certificate, sends `first` if given, and returns what came back as text. */
+async function alpnExchange(host: string, port: number, alpn: string, c: { certPEM: string; keyPEM: string }, first?: Buffer): Promise<string> {
+  const tls = await import('node:tls');
+  return new Promise((resolve) => {
+    let got = '';
+    const sock = tls.connect({ host, port, ALPNProtocols: [alpn], cert: c.certPEM, key: c.keyPEM, rejectUnauthorized: false }, () => {
+      if (first) sock.write(first);
+    });
+    const done = (): void => resolve(got);
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    sock.on('error', (e) => { got += ` [${e.message}]`; });
+    sock.on('close', done);
+    setTimeout(() => sock.destroy(), 5000).unref();
+  });
+}
