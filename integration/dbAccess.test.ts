@@ -21,14 +21,15 @@ import { createTLSCA, issueTLSCert } from '../packages/teleport/src/ca/tlsCA.ts'
 import type { TeleportProcess } from '../packages/teleport/src/service/teleportProcess.ts';
 import { startTestPostgres, type TestPostgres } from '../packages/teleport/src/testing/postgres.ts';
 import { startTestMariaDB, type TestMariaDB } from '../packages/teleport/src/testing/mariadb.ts';
+import { mariadbTestSkip, postgresTestSkip } from '../packages/teleport/src/testing/databaseTools.ts';
 import { addJoinToken, eventually, startAgent, writeAgentConfig } from './helpers/agents.ts';
 import { describeResult } from './helpers/cli.ts';
 import { CLUSTER_NAME, startTestCluster, type TestCluster } from './helpers/cluster.ts';
 import { clientEnv, ProcessTracker } from './helpers/sshClients.ts';
-import { hasTool } from './helpers/tools.ts';
 import { createUser, tshLogin } from './helpers/users.ts';
 
-const canRun = process.getuid?.() === 0 && hasTool('psql') && hasTool('mariadb') && hasTool('/usr/lib/postgresql/15/bin/initdb') && hasTool('/usr/sbin/mariadbd');
+
+const APP_PASSWORD = 'app-only-the-service-knows-1';
 
 const DB_ROLE = `kind: role
 version: v7
@@ -38,13 +39,13 @@ spec:
   allow:
     db_labels:
       env: dev
-    db_users: [alice]
+    db_users: [alice, app]
     db_names: [test, test_db]
   deny:
     db_users: [postgres, root]
 `;
 
-describe('database access end to end', { skip: !canRun && 'needs root, PostgreSQL 15, MariaDB and their clients' }, () => {
+describe('database access end to end', { skip: postgresTestSkip || mariadbTestSkip }, () => {
   let cluster: TestCluster;
   let pg: TestPostgres;
   let maria: TestMariaDB;
@@ -62,7 +63,7 @@ describe('database access end to end', { skip: !canRun && 'needs root, PostgreSQ
     const sign = await cluster.tctl(['auth', 'sign', '--format=db', '--host=127.0.0.1,localhost', `-o`, prefix, '--ttl=24h']);
     assert.equal(sign.code, 0, describeResult(sign));
     const [crt, key, cas] = await Promise.all(['crt', 'key', 'cas'].map((x) => readFile(`${prefix}.${x}`, 'utf8')));
-    pg = await startTestPostgres({ serverCertPEM: crt as string, serverKeyPEM: key as string, caCertPEM: cas as string, users: ['alice', 'postgres_app'] });
+    pg = await startTestPostgres({ serverCertPEM: crt as string, serverKeyPEM: key as string, caCertPEM: cas as string, users: ['alice', 'postgres_app'], password: { user: 'app', password: APP_PASSWORD } });
     maria = await startTestMariaDB({
       serverCertPEM: crt as string, serverKeyPEM: key as string, caCertPEM: cas as string,
       users: [{ name: 'alice', require: { subject: '/CN=alice' } }, { name: 'carol', require: 'x509' }],
@@ -75,11 +76,15 @@ describe('database access end to end', { skip: !canRun && 'needs root, PostgreSQ
         databases: [
           { name: 'pg', protocol: 'postgres', uri: `127.0.0.1:${pg.port}`, labels: { env: 'dev' }, caCertFile: `${prefix}.cas` },
           { name: 'maria', protocol: 'mysql', uri: `127.0.0.1:${maria.port}`, labels: { env: 'dev' }, caCertFile: `${prefix}.cas` },
+          { name: 'pg-pw', protocol: 'postgres', uri: `127.0.0.1:${pg.port}`, labels: { env: 'dev' }, caCertFile: `${prefix}.cas`, passwordEnv: 'TEST_PG_APP_PASSWORD' },
           { name: 'prod-pg', protocol: 'postgres', uri: `127.0.0.1:${pg.port}`, labels: { env: 'prod' }, caCertFile: `${prefix}.cas` },
         ],
       },
     });
+    // The database service reads the password from its environment at start (beyond upstream).
+    process.env.TEST_PG_APP_PASSWORD = APP_PASSWORD;
     dbAgent = await startAgent(cfg.configPath);
+    delete process.env.TEST_PG_APP_PASSWORD;
 
     const roleFile = join(cluster.root, 'dbdev.yaml');
     await writeFile(roleFile, DB_ROLE);
@@ -304,6 +309,15 @@ describe('database access end to end', { skip: !canRun && 'needs root, PostgreSQ
       const refused = (await events('db.session.start')).filter((e) => e.code === 'TDB00W');
       return refused.some((e) => expect.expired.test(String(e.error))) && refused.some((e) => expect.foreign.test(String(e.error))) ? true : undefined;
     });
+  });
+
+  test('a database without certificate auth: the service logs in with its own password, users still use certificates', async () => {
+    const r = await tsh(['db', 'connect', 'pg-pw', '--db-user=app', '--db-name=test'], { stdin: 'select current_user;\n' });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.match(r.stdout, /current_user\s*\n-+\s*\n\s*app/);
+    const stored = await cluster.tctl(['get', 'db_servers', '--format=json']);
+    assert.equal(stored.code, 0, describeResult(stored));
+    assert.ok(stored.stdout.includes('pg-pw') && !stored.stdout.includes(APP_PASSWORD), 'the password never reaches the backend');
   });
 
   test('psql Ctrl-C cancels a running query through the proxy', async () => {

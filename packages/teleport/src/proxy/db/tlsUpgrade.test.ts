@@ -22,6 +22,7 @@ import { createSelfSigned } from '../selfSignedCert.ts';
 import { startWebServer, type WebServer } from '../web/webServer.ts';
 import { startDatabaseProxy, type DatabaseProxy } from './dbProxy.ts';
 import { issueDbCert, mysqlError, postgresErrorMessage, type TestDbCert } from './testkit.ts';
+import { mariadbTestSkip, postgresTestSkip } from '../../testing/databaseTools.ts';
 
 type Case = 'good' | 'foreign' | 'expired' | 'none';
 const CASES: Case[] = ['good', 'foreign', 'expired', 'none'];
@@ -38,7 +39,7 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
-describe('database TLS upgrades check the client certificate against the user CA', () => {
+describe('database TLS upgrades check the client certificate against the user CA', { skip: postgresTestSkip || mariadbTestSkip }, () => {
   let t: TestAuth;
   let foreign: TestAuth;
   let db: DatabaseProxy;

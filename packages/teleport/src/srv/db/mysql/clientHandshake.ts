@@ -24,23 +24,31 @@ export interface ClientHello {
   /** Sequence id of the next packet we send the client. */
   nextSeq: number;
   scramble: Buffer;
+  /** The connection id of the greeting the client got (the proxy's or ours). */
+  connectionId: number;
 }
 
-/** Sends the greeting when the proxy did not, and reads the client's HandshakeResponse41. */
-export async function readClientHello(ps: PacketStream, header: DatabaseSessionHeader): Promise<ClientHello> {
+/**
+ * Sends the greeting when the proxy did not, and reads the client's HandshakeResponse41.
+ * `allocateId` gives the connection id of our own greeting (default: a random one).
+ */
+export async function readClientHello(ps: PacketStream, header: DatabaseSessionHeader, allocateId: () => number = newConnectionId): Promise<ClientHello> {
   let scramble: Buffer;
+  let connectionId: number;
   if (header.mysql) {
     scramble = Buffer.from(header.mysql.scramble, 'base64');
+    connectionId = header.mysql.connection_id;
   } else {
     scramble = newScramble();
-    ps.write(0, proxyGreeting({ connectionId: newConnectionId(), scramble, ssl: false }));
+    connectionId = allocateId();
+    ps.write(0, proxyGreeting({ connectionId, scramble, ssl: false }));
   }
   const p = await ps.read();
   if (!p) throw new MySQLProtocolError('the client closed the connection before the handshake response');
   if (isSSLRequest(p.payload)) {
     throw new MySQLProtocolError('TLS is already provided by the Teleport proxy: connect without --ssl to the local endpoint');
   }
-  return { response: parseHandshakeResponse(p.payload), nextSeq: p.lastSeq + 1, scramble };
+  return { response: parseHandshakeResponse(p.payload), nextSeq: p.lastSeq + 1, scramble, connectionId };
 }
 
 /**
@@ -55,20 +63,39 @@ export async function readClientHello(ps: PacketStream, header: DatabaseSessionH
  * - anything else (client_ed25519, sha256_password, dialog, ...): AuthSwitchRequest to
  *   mysql_native_password and read the client's answer.
  */
-export async function finishClientAuth(ps: PacketStream, hello: ClientHello): Promise<number> {
+export function finishClientAuth(ps: PacketStream, hello: ClientHello): Promise<number> {
   const { response } = hello;
-  let seq = hello.nextSeq;
-  const plugin = response.authPluginName;
+  return finishAuthExchange(ps, { plugin: response.authPluginName, authResponse: response.authResponse, seq: hello.nextSeq, scramble: hello.scramble });
+}
+
+/** Where a client's auth exchange stands: its plugin and first response, and our next sequence id. */
+export interface AuthExchange {
+  plugin: string;
+  authResponse: Buffer;
+  /** Sequence id of the next packet we send the client. */
+  seq: number;
+  /** The scramble the client computed its response with (our greeting's). */
+  scramble: Buffer;
+}
+
+/**
+ * The plugin logic of {@link finishClientAuth} for any point where a client authenticates: after
+ * the HandshakeResponse41 and after COM_CHANGE_USER (where clients reuse the greeting's scramble and
+ * the next server packet is sequence id 1). Returns the sequence id for the final OK or ERR.
+ */
+export async function finishAuthExchange(ps: PacketStream, x: AuthExchange): Promise<number> {
+  let seq = x.seq;
+  const plugin = x.plugin;
   if (plugin === '' || plugin === DEFAULT_AUTH_PLUGIN) return seq;
   const switchTo = async (pluginName: string): Promise<Buffer> => {
-    ps.write(seq, encodeAuthSwitchRequest({ pluginName, pluginData: hello.scramble }));
+    ps.write(seq, encodeAuthSwitchRequest({ pluginName, pluginData: x.scramble }));
     const reply = await ps.read();
     if (!reply) throw new MySQLProtocolError('the client closed the connection during the auth switch');
     seq = reply.lastSeq + 1;
     return reply.payload;
   };
   if (plugin === 'caching_sha2_password') {
-    let r = response.authResponse;
+    let r = x.authResponse;
     if (isEmptyResponse(r)) r = await switchTo(plugin);
     if (isEmptyResponse(r)) return seq;
     ps.write(seq, encodeAuthMoreData(Buffer.from([CachingSha2.FAST_AUTH_SUCCESS])));

@@ -185,27 +185,63 @@ export interface ChangeUser {
   authPluginName: string;
 }
 
-/** Parses COM_CHANGE_USER with the session's negotiated capabilities. */
-export function parseChangeUser(payload: Buffer, capabilities: number): ChangeUser {
+/** COM_CHANGE_USER in full: the auth response, the character set and connection attributes too. */
+export interface ChangeUserRequest extends ChangeUser {
+  /** The client's first auth response (computed with the session's original scramble). */
+  authResponse: Buffer;
+  /** Character set id; undefined when the client sent none (pre-4.1 layout). */
+  charset: number | undefined;
+  /** Connection attributes; {} when absent. */
+  attributes: Record<string, string>;
+}
+
+/**
+ * Parses COM_CHANGE_USER in full. Clients (libmariadb, libmysqlclient) decide which optional fields
+ * they send from the *server's* capabilities, so trailing fields are read whenever bytes remain:
+ * `user NUL, [len u8 + auth | auth NUL], database NUL, [charset u16], [plugin NUL], [lenenc attrs]`.
+ */
+export function parseChangeUserRequest(payload: Buffer, capabilities: number): ChangeUserRequest {
   const r = new PayloadReader(payload);
   if (r.u8() !== Command.CHANGE_USER) throw new MySQLProtocolError('not a COM_CHANGE_USER packet');
   const user = r.nulString(true);
-  if (hasCapability(capabilities, Capability.SECURE_CONNECTION)) r.bytes(r.remaining > 0 ? r.u8() : 0);
-  else r.nulBytes(true);
+  let authResponse: Buffer;
+  if (hasCapability(capabilities, Capability.SECURE_CONNECTION)) authResponse = r.bytes(r.remaining > 0 ? r.u8() : 0);
+  else authResponse = r.nulBytes(true);
   const database = r.remaining > 0 ? r.nulString(true) : '';
-  if (r.remaining >= 2) r.u16();
+  const charset = r.remaining >= 2 ? r.u16() : undefined;
   const authPluginName = hasCapability(capabilities, Capability.PLUGIN_AUTH) && r.remaining > 0 ? r.nulString(true) : '';
+  const attributes: Record<string, string> = {};
+  if (r.remaining > 0) {
+    const a = new PayloadReader(r.lenencBytes());
+    while (a.remaining > 0) {
+      const k = a.lenencString();
+      attributes[k] = a.lenencString();
+    }
+  }
+  return { user, database, authPluginName, authResponse, charset, attributes };
+}
+
+/** Parses COM_CHANGE_USER with the session's negotiated capabilities (the fields the proxy needs). */
+export function parseChangeUser(payload: Buffer, capabilities: number): ChangeUser {
+  const { user, database, authPluginName } = parseChangeUserRequest(payload, capabilities);
   return { user, database, authPluginName };
 }
 
-/** Encodes COM_CHANGE_USER (an empty auth response, protocol 4.1 layout). */
-export function encodeChangeUser(c: ChangeUser, charset: number): Buffer {
-  return new PayloadWriter()
+/** Encodes COM_CHANGE_USER (protocol 4.1 layout; an empty auth response unless one is given). */
+export function encodeChangeUser(c: ChangeUser & { authResponse?: Buffer; attributes?: Record<string, string> }, charset: number): Buffer {
+  const auth = c.authResponse ?? Buffer.alloc(0);
+  const w = new PayloadWriter()
     .u8(Command.CHANGE_USER)
     .nulString(c.user)
-    .u8(0)
+    .u8(auth.length)
+    .bytes(auth)
     .nulString(c.database)
     .u16(charset)
-    .nulString(c.authPluginName)
-    .build();
+    .nulString(c.authPluginName);
+  if (c.attributes && Object.keys(c.attributes).length > 0) {
+    const attrs = new PayloadWriter();
+    for (const [k, v] of Object.entries(c.attributes)) attrs.lenencString(k).lenencString(v);
+    w.lenencString(attrs.build());
+  }
+  return w.build();
 }

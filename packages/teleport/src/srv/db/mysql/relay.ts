@@ -5,23 +5,28 @@
  * must decide itself; server frames go back unchanged while a {@link ResponseTracker} finds where each
  * response starts (statement ids of COM_STMT_PREPARE_OK, ERR results for failed-query events).
  *
- * Decided here: COM_INIT_DB is authorized for the new database name first; COM_CHANGE_USER is refused
- * (a db client certificate is bound to one database user: reconnect with another --db-user);
- * replication and MariaDB bulk commands are refused; malformed packets end the session with an ERR.
+ * Decided here: COM_INIT_DB is authorized for the new database name first; COM_CHANGE_USER is
+ * authorized and served on a new upstream connection as the new user (changeUser.ts; refused when the
+ * engine gives no {@link ChangeUserSupport}); `KILL [QUERY|CONNECTION] <id>` naming a session of the
+ * same Teleport user by the connection id of Teleport's greeting is rewritten to the database's
+ * thread id, and refused for another user's session (threadRegistry.ts); replication and MariaDB bulk
+ * commands are refused; malformed packets end the session with an ERR.
  */
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '@teleport-ts/api/errors';
 import type { EngineContext } from '../common/engine.ts';
 import type { PacketStream } from './packetStream.ts';
 import { writeWithBackpressure } from './packetStream.ts';
-import { MySQLProtocolError, PayloadReader, type Packet } from './packets.ts';
+import { encodePacket, MySQLProtocolError, PayloadReader, type Packet } from './packets.ts';
 import { Capability, hasCapability } from './handshake.ts';
-import { Command, encodeERR, type ERRPacket } from './messages.ts';
+import { Command, encodeComQuery, encodeERR, type ERRPacket } from './messages.ts';
 import { parseStmtExecute, type ParamType } from './stmtExecute.ts';
 import { ResponseTracker, type ResponseKind, type ResponseStart } from './responseTracker.ts';
 import { ProxyError } from './greeting.ts';
+import { negotiateChangeUser, type ChangeUserSupport } from './changeUser.ts';
+import { decideKill, mysqlThreadRegistry, type ThreadRegistry } from './threadRegistry.ts';
 
-/** Refused with ERR for COM_CHANGE_USER. */
+/** Refused with ERR for COM_CHANGE_USER when the engine gives no {@link ChangeUserSupport}. */
 export const CHANGE_USER_REFUSED = 'changing the database user inside a session is not supported: reconnect with --db-user';
 
 /** A query audit waiting for the start of its response. */
@@ -65,6 +70,10 @@ export interface RelayOptions {
   /** Capabilities of the upstream session (CLIENT_DEPRECATE_EOF decides the response layout). */
   capabilities: number;
   audit: AuditQueue;
+  /** Serves COM_CHANGE_USER; absent: refused with {@link CHANGE_USER_REFUSED}. */
+  changeUser?: ChangeUserSupport;
+  /** Where KILL statements are translated; default the process-wide {@link mysqlThreadRegistry}. */
+  threads?: ThreadRegistry;
 }
 
 /** Commands that never get through the proxy. */
@@ -93,7 +102,13 @@ const NO_RESPONSE = new Set<number>([Command.QUIT, Command.STMT_CLOSE, Command.S
 
 /** Runs the command phase until either side ends. */
 export async function relayCommands(o: RelayOptions): Promise<void> {
-  const { ctx, client, upstream, audit } = o;
+  const { ctx, client, audit } = o;
+  const threads = o.threads ?? mysqlThreadRegistry;
+  let upstream = o.upstream;
+  let dbUser = o.dbUser;
+  /** Set while COM_CHANGE_USER replaces the upstream connection (the old one ending is expected then). */
+  let switching: Promise<void> | undefined;
+  let idle: (() => void) | undefined;
   const tracker = new ResponseTracker<PendingAudit>(hasCapability(o.capabilities, Capability.DEPRECATE_EOF));
   const statements = new Map<number, Statement>();
   let lastPrepared = 0;
@@ -126,12 +141,69 @@ export async function relayCommands(o: RelayOptions): Promise<void> {
 
   const serverLoop = async (): Promise<void> => {
     for (;;) {
-      const frame = await upstream.readFrame();
-      if (!frame) return;
+      const up = upstream;
+      const frame = await up.readFrame();
+      if (!frame) {
+        if (switching) await switching;
+        if (upstream === up) return;
+        continue;
+      }
       const start = tracker.onServerFrame(frame);
       if (start) onResponse(start);
       await writeWithBackpressure(client.stream, frame.raw);
+      if (idle && tracker.pending.length === 0) idle();
     }
+  };
+
+  /** Resolves once every response the old connection owes the client was relayed. */
+  const whenIdle = (): Promise<void> => {
+    if (tracker.pending.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      idle = () => {
+        idle = undefined;
+        resolve();
+      };
+    });
+  };
+
+  const changeUser = async (p: Packet, support: ChangeUserSupport): Promise<void> => {
+    let done!: () => void;
+    switching = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await whenIdle();
+      const changed = await negotiateChangeUser(p, { ctx, client, audit, support });
+      if (!changed) return;
+      const old = upstream;
+      upstream = changed.upstream.packets;
+      dbUser = changed.user;
+      // The old session's prepared statements are gone with its connection (as on a real server).
+      statements.clear();
+      lastPrepared = 0;
+      old.write(0, Buffer.from([Command.QUIT]));
+      old.stream.end();
+      support.switched(changed.upstream, changed.user, changed.database);
+      client.write(changed.okSeq, changed.upstream.okPayload);
+      audit.push(() => ctx.audit.query({ statement: changed.statement, success: true }));
+    } finally {
+      switching = undefined;
+      done();
+    }
+  };
+
+  const query = async (p: Packet, sql: string): Promise<void> => {
+    const kill = decideKill(threads, ctx.database.name, ctx.identity.username, sql);
+    if (kill.action === 'deny') {
+      const err = { code: 1095, sqlState: 'HY000', message: `You are not owner of thread ${kill.id}` };
+      audit.push(() => ctx.audit.query({ statement: sql, success: false, error: `${err.code} (${err.sqlState}): ${err.message}` }));
+      answer(p, err);
+      return;
+    }
+    if (kill.action === 'rewrite') {
+      tracker.expect('resultset', { statement: sql, parameters: [`upstream thread ${kill.upstreamThreadId}`] });
+      await writeWithBackpressure(upstream.stream, encodePacket(0, encodeComQuery(kill.statement)));
+      return;
+    }
+    await forward(p, 'resultset', { statement: sql });
   };
 
   const forward = async (p: Packet, kind: ResponseKind | undefined, tag: PendingAudit): Promise<void> => {
@@ -151,7 +223,7 @@ export async function relayCommands(o: RelayOptions): Promise<void> {
         await forward(p, undefined, {});
         return false;
       case Command.QUERY:
-        await forward(p, 'resultset', { statement: body.toString('utf8') });
+        await query(p, body.toString('utf8'));
         return true;
       case Command.STMT_PREPARE:
         await forward(p, 'prepare', { prepare: body.toString('utf8') });
@@ -187,7 +259,7 @@ export async function relayCommands(o: RelayOptions): Promise<void> {
         const db = body.toString('utf8');
         const statement = `USE ${db}`;
         try {
-          await ctx.authorize(o.dbUser, db);
+          await ctx.authorize(dbUser, db);
         } catch (err) {
           audit.push(() => ctx.audit.query({ statement, success: false, error: errorMessage(err) }));
           answer(p, { ...ProxyError.dbAccessDenied, message: errorMessage(err) });
@@ -197,7 +269,8 @@ export async function relayCommands(o: RelayOptions): Promise<void> {
         return true;
       }
       case Command.CHANGE_USER:
-        answer(p, { ...ProxyError.notSupported, message: CHANGE_USER_REFUSED });
+        if (o.changeUser) await changeUser(p, o.changeUser);
+        else answer(p, { ...ProxyError.notSupported, message: CHANGE_USER_REFUSED });
         return true;
       default:
         if (REFUSED_COMMANDS.has(cmd)) {
@@ -225,7 +298,7 @@ export async function relayCommands(o: RelayOptions): Promise<void> {
     }
   };
 
-  await runBoth(client.stream, upstream.stream, clientLoop, serverLoop, ctx);
+  await runBoth(client.stream, () => upstream.stream, clientLoop, serverLoop, ctx);
   // Commands still waiting for a response when the session ended: audit them without a result.
   for (const a of tracker.pending) {
     const statement = a.statement ?? a.prepare;
@@ -234,16 +307,16 @@ export async function relayCommands(o: RelayOptions): Promise<void> {
 }
 
 /** Runs both directions; when one ends, half-closes both streams and gives the other 5 s to finish. */
-async function runBoth(client: Duplex, upstream: Duplex, a: () => Promise<void>, b: () => Promise<void>, ctx: EngineContext): Promise<void> {
+async function runBoth(client: Duplex, upstream: () => Duplex, a: () => Promise<void>, b: () => Promise<void>, ctx: EngineContext): Promise<void> {
   const log = (dir: string) => (err: unknown) => ctx.logger.debug({ err: errorMessage(err), dir }, 'MySQL relay ended with an error');
   const pa = a().catch(log('client'));
   const pb = b().catch(log('server'));
   await Promise.race([pa, pb]);
   client.end();
-  upstream.end();
+  upstream().end();
   const timer = setTimeout(() => {
     client.destroy();
-    upstream.destroy();
+    upstream().destroy();
   }, 5_000);
   await Promise.all([pa, pb]);
   clearTimeout(timer);

@@ -18,6 +18,7 @@ import type { DatabaseTarget, EngineContext } from '../common/engine.ts';
 import { postgresEngine } from './engine.ts';
 import { frontend, MessageReader, parseBackendMessage, type BackendMessage } from './protocol.ts';
 import { MessageStream } from './messageStream.ts';
+import { postgresTestSkip } from '../../../testing/databaseTools.ts';
 
 type AuditRecord = { type: 'start' | 'query' | 'end'; session: string } & Record<string, unknown>;
 
@@ -116,7 +117,7 @@ async function rawClient(port: number, params: Record<string, string>): Promise<
   return { sock, messages, untilReady };
 }
 
-describe('postgresEngine with a real PostgreSQL', () => {
+describe('postgresEngine with a real PostgreSQL', { skip: postgresTestSkip }, () => {
   let alicePort: number;
   let malloryPort: number;
   let pwPort: number;

@@ -21,6 +21,7 @@ import type { AcceptedDatabaseClient, UpgradeToTLS } from '../common/engine.ts';
 import { backend, frontend, MessageReader, parseBackendMessage } from './protocol.ts';
 import { postgresProxyHandshake, TLS_REQUIRED_MESSAGE } from './proxyHandshake.ts';
 import { BackendKeyWatcher, CancelRequestHandled } from './proxyCancel.ts';
+import { postgresTestSkip } from '../../../testing/databaseTools.ts';
 
 interface KeyCert { cert: string; key: string }
 
@@ -219,7 +220,7 @@ describe('postgresProxyHandshake', () => {
     await waitForResult(n);
   });
 
-  it('works with the real psql: good certificate, foreign certificate, no TLS', async () => {
+  it('works with the real psql: good certificate, foreign certificate, no TLS', { skip: postgresTestSkip }, async () => {
     const base = `host=127.0.0.1 port=${port} user=alice dbname=test`;
     const ok = await runPsql(['-X', '-c', 'select 1', `${base} sslmode=verify-ca sslrootcert=${join(dir, 'ca.crt')} sslcert=${join(dir, 'good.crt')} sslkey=${join(dir, 'good.key')}`]);
     assert.match(ok.stderr, /hello through TLS/);
