@@ -16,6 +16,7 @@
  * accepted clients go to {@link DatabaseRouter}. The server certificate is the proxy's web
  * certificate everywhere (see tlsUpgrade's module comment for what clients must trust).
  */
+import { randomInt } from 'node:crypto';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -134,13 +135,15 @@ export async function startDatabaseProxy(opts: DatabaseProxyOptions): Promise<Da
       return router.serve({ stream: tlsSocket, clientCertPEM }, { protocol, clientAddr: addrOf(socket) });
     }).catch(failed(`database TLS (${protocol})`, socket));
   };
-  let connectionId = 0;
+  // Greeting ids live in [2^30, 2^31) from a random start, like the engine's own, so a client's
+  // `KILL <n>` with a real server thread id (small numbers) is never mistaken for one of ours.
+  let connectionId = 0x40000000 + randomInt(0x3fffffff);
   const serveMySQL = (socket: Socket): void => {
     socket.on('error', () => undefined);
     const handshake = opts.mysqlHandshake;
     if (!handshake) return void socket.destroy();
     // Connection ids only need to be unique per proxy process (they show in the client's greeting).
-    connectionId = (connectionId % 0x7fffffff) + 1;
+    connectionId = connectionId >= 0x7ffffffe ? 0x40000000 : connectionId + 1;
     handshake(socket, mysqlUpgrade, { connectionId, ...(opts.mysqlServerVersion && { serverVersion: opts.mysqlServerVersion }) })
       .then((client) => router.serve(client, { protocol: 'mysql', clientAddr: addrOf(socket) }))
       .catch(failed('MySQL handshake', socket));

@@ -9,7 +9,11 @@
  * 3. Connect to the real database (upstream.ts) with a db-CA client certificate for the db user (or
  *    the configured password); its ERR packets are forwarded re-sequenced, audited as failed starts.
  * 4. OK to the client at the sequence id it expects, db.session.start, then the relay (relay.ts)
- *    audits queries until either side ends, then db.session.end.
+ *    audits queries until either side ends, then db.session.end. COM_CHANGE_USER opens a new
+ *    upstream connection through the same connect path (changeUser.ts).
+ * 5. While the session lives, the process-wide thread registry maps the connection id of the
+ *    greeting the client got (the proxy's, or ours: unique per process) to the database's thread id,
+ *    so a `KILL QUERY <id>` from the CLI's Ctrl-C on another connection reaches the right thread.
  *
  * It never throws for protocol or access errors: malformed packets get ERR 1047/08S01 and a close.
  */
@@ -22,6 +26,8 @@ import { finishClientAuth, readClientHello } from './clientHandshake.ts';
 import { connectUpstream, UpstreamRefusedError, type UpstreamConnection } from './upstream.ts';
 import { AuditQueue, relayCommands } from './relay.ts';
 import { ProxyError } from './greeting.ts';
+import type { UpstreamRequest } from './changeUser.ts';
+import { mysqlThreadRegistry, type ThreadRegistration } from './threadRegistry.ts';
 
 /** Largest client packet accepted during the connection phase. */
 const HANDSHAKE_MAX_PACKET = 64 * 1024;
@@ -40,6 +46,7 @@ export const mysqlEngine: Engine = async (ctx: EngineContext): Promise<void> => 
   let nextSeq = 1;
   let upstream: UpstreamConnection | undefined;
   let started = false;
+  let registration: ThreadRegistration | undefined;
   const timer = setTimeout(() => ctx.client.destroy(), CLIENT_HANDSHAKE_TIMEOUT_MS);
 
   const fail = (err: ERRPacket): void => {
@@ -48,7 +55,7 @@ export const mysqlEngine: Engine = async (ctx: EngineContext): Promise<void> => 
   };
 
   try {
-    const hello = await readClientHello(client, ctx.header);
+    const hello = await readClientHello(client, ctx.header, () => mysqlThreadRegistry.allocateId());
     nextSeq = hello.nextSeq;
     dbUser = hello.response.user;
     dbName = hello.response.database;
@@ -60,25 +67,35 @@ export const mysqlEngine: Engine = async (ctx: EngineContext): Promise<void> => 
     }
     nextSeq = await finishClientAuth(client, hello);
     clearTimeout(timer);
-    try {
-      upstream = await connectUpstream({
+    // The one connect path, for the session's first connection and for COM_CHANGE_USER.
+    let charset = hello.response.charset;
+    let attributes = hello.response.attributes;
+    const open = async (r: UpstreamRequest): Promise<UpstreamConnection> => {
+      const up = await connectUpstream({
         uri: ctx.database.uri,
-        user: dbUser,
-        database: dbName,
-        tls: await ctx.upstreamTLS(dbUser),
+        user: r.user,
+        database: r.database,
+        tls: await ctx.upstreamTLS(r.user),
         ...(ctx.database.password !== undefined ? { password: ctx.database.password } : {}),
         clientCapabilities: hello.response.capabilities,
-        charset: hello.response.charset,
+        charset: r.charset ?? charset,
         maxPacketSize: hello.response.maxPacketSize,
-        attributes: hello.response.attributes,
+        attributes: Object.keys(r.attributes).length > 0 ? r.attributes : attributes,
       });
+      charset = r.charset ?? charset;
+      attributes = Object.keys(r.attributes).length > 0 ? r.attributes : attributes;
+      up.socket.on('error', (err) => log.debug({ err: errorMessage(err) }, 'database connection error'));
+      up.packets.setMaxPacket(DEFAULT_MAX_PACKET);
+      return up;
+    };
+    try {
+      upstream = await open({ user: dbUser, database: dbName, charset: undefined, attributes: {} });
     } catch (err) {
       if (err instanceof UpstreamRefusedError) fail(err.packet);
       else fail({ ...ProxyError.unknown, message: `could not connect to database "${ctx.database.name}": ${errorMessage(err)}` });
       log.info({ err: errorMessage(err), db_user: dbUser }, 'MySQL upstream connection failed');
       return;
     }
-    upstream.socket.on('error', (err) => log.debug({ err: errorMessage(err) }, 'database connection error'));
     try {
       await ctx.audit.sessionStart({ dbUser, dbName, success: true });
     } catch (err) {
@@ -88,10 +105,29 @@ export const mysqlEngine: Engine = async (ctx: EngineContext): Promise<void> => 
       return;
     }
     started = true;
+    registration = mysqlThreadRegistry.register(ctx.database.name, hello.connectionId, {
+      upstreamThreadId: upstream.greeting.connectionId,
+      username: ctx.identity.username,
+    });
     client.write(nextSeq, upstream.okPayload);
     client.setMaxPacket(DEFAULT_MAX_PACKET);
-    upstream.packets.setMaxPacket(DEFAULT_MAX_PACKET);
-    await relayCommands({ ctx, client, upstream: upstream.packets, dbUser, capabilities: upstream.capabilities, audit });
+    const switched = (up: UpstreamConnection, user: string): void => {
+      const old = upstream;
+      upstream = up;
+      registration?.setUpstreamThreadId(up.greeting.connectionId);
+      log.debug({ db_user: user, upstream_thread: up.greeting.connectionId }, 'MySQL session changed user');
+      // The relay sent COM_QUIT; give the server a moment to close, then make sure.
+      if (old) setTimeout(() => old.socket.destroy(), 2_000).unref();
+    };
+    await relayCommands({
+      ctx,
+      client,
+      upstream: upstream.packets,
+      dbUser,
+      capabilities: upstream.capabilities,
+      audit,
+      changeUser: { scramble: hello.scramble, clientCapabilities: hello.response.capabilities, connect: open, switched },
+    });
   } catch (err) {
     const clientGone = ctx.client.destroyed || ctx.client.readableEnded;
     if (err instanceof MySQLProtocolError && !started && !clientGone) {
@@ -100,6 +136,7 @@ export const mysqlEngine: Engine = async (ctx: EngineContext): Promise<void> => 
       log.warn({ err: errorMessage(err) }, 'MySQL session ended with an error');
     }
   } finally {
+    registration?.forget();
     clearTimeout(timer);
     await audit.drain();
     if (started) {

@@ -36,6 +36,8 @@ export interface EngineHarnessOptions {
   deniedUsers?: string[];
   /** Db names refused by "role dev". */
   deniedNames?: string[];
+  /** The Teleport user of every session; default "alice-teleport". */
+  username?: string;
 }
 
 /** A running harness. */
@@ -54,7 +56,7 @@ export async function startEngineHarness(o: EngineHarnessOptions): Promise<Engin
     const events: RecordedEvent[] = [];
     const ctx: EngineContext = {
       client: stream,
-      identity: { username: 'alice-teleport', groups: ['dev'], expires: new Date(Date.now() + 3600_000) },
+      identity: { username: o.username ?? 'alice-teleport', groups: ['dev'], expires: new Date(Date.now() + 3600_000) },
       database: { name: 'maria', protocol: 'mysql', uri: o.uri, labels: {}, ...(o.password ? { password: o.password } : {}) },
       header: { client_cert: '', client_addr: '127.0.0.1:1', protocol: 'mysql', ...header },
       sessionId: `s${sessions.length}`,

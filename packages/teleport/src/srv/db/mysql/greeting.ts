@@ -77,4 +77,6 @@ export const ProxyError = {
   unknown: { code: 1105, sqlState: 'HY000' },
   /** ER_NOT_SUPPORTED_YET. */
   notSupported: { code: 1235, sqlState: '42000' },
+  /** ER_KILL_DENIED_ERROR: a KILL of another Teleport user's session. */
+  killDenied: { code: 1095, sqlState: 'HY000' },
 } as const;

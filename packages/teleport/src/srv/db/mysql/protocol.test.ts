@@ -31,6 +31,7 @@ import {
   parseAuthMoreData,
   parseAuthSwitchRequest,
   parseChangeUser,
+  parseChangeUserRequest,
   parseEOF,
   parseERR,
   parseHandshakeResponse,
@@ -305,6 +306,26 @@ describe('responses and commands', () => {
       database: 'db1',
       authPluginName: 'mysql_native_password',
     });
+  });
+
+  it('parses COM_CHANGE_USER in full, as libmariadb sends it (auth response, charset, plugin, attributes)', () => {
+    // Captured from libmariadb 3.3 mysql_change_user(m, "bob", "", "test_db"), attributes shortened.
+    const attrs = hex('0e 035f6f73 054c696e7578 015f 0178');
+    const payload = Buffer.concat([hex('11 626f6200 00 746573745f646200 2d00'), Buffer.from('mysql_native_password\0'), attrs]);
+    const caps = Capability.SECURE_CONNECTION | Capability.PLUGIN_AUTH;
+    assert.deepEqual(parseChangeUserRequest(payload, caps), {
+      user: 'bob',
+      database: 'test_db',
+      authPluginName: 'mysql_native_password',
+      authResponse: Buffer.alloc(0),
+      charset: 45,
+      attributes: { _os: 'Linux', _: 'x' },
+    });
+    const auth = Buffer.alloc(20, 7);
+    const enc = encodeChangeUser({ user: 'u', database: '', authPluginName: 'caching_sha2_password', authResponse: auth, attributes: { k: 'v' } }, 33);
+    assert.deepEqual(parseChangeUserRequest(enc, caps), { user: 'u', database: '', authPluginName: 'caching_sha2_password', authResponse: auth, charset: 33, attributes: { k: 'v' } });
+    // Pre-4.1 layout: no charset, no plugin.
+    assert.deepEqual(parseChangeUserRequest(hex('11 7500 00 6400'), caps), { user: 'u', database: 'd', authPluginName: '', authResponse: Buffer.alloc(0), charset: undefined, attributes: {} });
   });
 });
 

@@ -2,10 +2,12 @@
  * MySQL's own TLS upgrade on the dedicated listener, with the real `mariadb` CLI: a user-CA client
  * certificate is accepted (and the session continues through the engine to a real MariaDB at
  * sequence id 2), a foreign-CA certificate and a missing certificate are refused during TLS, and a
- * client without TLS gets the ERR message.
+ * client without TLS gets the ERR message. Ctrl-C in the CLI kills the running query through the
+ * proxy's greeting id (the engine maps it to the database's thread id).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTLSServer, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -14,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessDeniedError, errorMessage } from '@teleport-ts/api/errors';
 import { createTestCerts, MARIADB_CLI, runProgram, startTestMariaDB, type CLIResult, type TestCerts, type TestMariaDB } from '../../../testing/mariadb.ts';
+import { mariadbTestSkip } from '../../../testing/databaseTools.ts';
 import type { UpgradeToTLS } from '../common/engine.ts';
 import { mysqlProxyHandshake, TLS_REQUIRED_MESSAGE } from './proxyHandshake.ts';
 import { startEngineHarness, type EngineHarness } from './engineTestHarness.ts';
@@ -34,7 +37,7 @@ function safeUpgrade(host: TestCerts, userCA: string): UpgradeToTLS {
     });
 }
 
-describe('mysqlProxyHandshake with the mariadb CLI', { timeout: 120_000 }, () => {
+describe('mysqlProxyHandshake with the mariadb CLI', { timeout: 120_000, skip: mariadbTestSkip }, () => {
   let dir: string;
   let host: TestCerts;
   let users: TestCerts;
@@ -131,6 +134,32 @@ describe('mysqlProxyHandshake with the mariadb CLI', { timeout: 120_000 }, () =>
     assert.notEqual(r.code, 0);
     const o = await outcome();
     assert.equal(o.ok, false);
+  });
+
+  it("translates the CLI's Ctrl-C KILL QUERY from the proxy greeting's connection id", async () => {
+    const t0 = Date.now();
+    const child = spawn(MARIADB_CLI, ['--no-defaults', '--protocol=tcp', '-h', '127.0.0.1', '-P', String(port), '-u', 'alice', ...tlsArgs('alice'), '-e', 'select sleep(30)']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    for (let i = 0; i < 100; i++) {
+      const r = await db.mysql(['-N', '-e', "select count(*) from information_schema.processlist where info = 'select sleep(30)'"]);
+      if (/^[1-9]/m.test(r.stdout)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+    assert.ok(Date.now() - t0 < 10_000, out);
+    assert.match(out, /Query execution was interrupted/);
+    assert.equal((await outcome()).ok, true);
+    assert.equal((await outcome()).ok, true);
+    const kill = engine.sessions[engine.sessions.length - 1];
+    await kill?.done;
+    const ev = kill?.events.find((e) => e.type === 'query');
+    assert.match(ev?.type === 'query' ? `${ev.statement} ${ev.parameters?.join()}` : '', /^KILL QUERY \d+ upstream thread \d+$/);
   });
 
   it('tells a client without TLS how to connect', async () => {

@@ -142,8 +142,13 @@ export async function relayCommands(o: RelayOptions): Promise<void> {
   const serverLoop = async (): Promise<void> => {
     for (;;) {
       const up = upstream;
-      const frame = await up.readFrame();
+      // A retired connection may end with an error (a reset after COM_QUIT): that is its end too.
+      const frame = await up.readFrame().catch((err: unknown) => {
+        if (upstream === up && !switching) throw err;
+        return null;
+      });
       if (!frame) {
+        idle?.(); // a COM_CHANGE_USER waiting for this connection's responses must not wait forever
         if (switching) await switching;
         if (upstream === up) return;
         continue;
@@ -193,7 +198,7 @@ export async function relayCommands(o: RelayOptions): Promise<void> {
   const query = async (p: Packet, sql: string): Promise<void> => {
     const kill = decideKill(threads, ctx.database.name, ctx.identity.username, sql);
     if (kill.action === 'deny') {
-      const err = { code: 1095, sqlState: 'HY000', message: `You are not owner of thread ${kill.id}` };
+      const err = { ...ProxyError.killDenied, message: `You are not owner of thread ${kill.id}` };
       audit.push(() => ctx.audit.query({ statement: sql, success: false, error: `${err.code} (${err.sqlState}): ${err.message}` }));
       answer(p, err);
       return;

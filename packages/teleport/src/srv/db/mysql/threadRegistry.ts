@@ -26,23 +26,32 @@ export interface ThreadRegistration {
   forget(): void;
 }
 
-/** Sessions by (database name, connection id from Teleport's greeting). */
+/** Range of the engine's own greeting ids (31 bits: some clients read the id as a signed int). */
+const ENGINE_ID_MIN = 0x40000000;
+const ENGINE_ID_MAX = 0x7fffffff;
+
+/**
+ * Sessions by (database name, connection id from Teleport's greeting). Several proxies in front of
+ * one database service each number their greetings, so one key can name several live sessions: they
+ * are all kept, and a KILL prefers the session of the user who sends it.
+ */
 export class ThreadRegistry {
-  private readonly byKey = new Map<string, ThreadTarget>();
+  private readonly byKey = new Map<string, ThreadTarget[]>();
   private readonly ids = new Map<number, number>();
 
   /** Next id {@link allocateId} hands out (a counter from a random start, so ids differ across restarts). */
-  private next = randomInt(1, 0x40000000);
+  private next = randomInt(ENGINE_ID_MIN, ENGINE_ID_MAX);
 
   /**
-   * A connection id for a greeting the engine sends itself: 31 bits, never 0, unique among the ids
-   * this process handed out (a counter) and not used by a session registered now (ids from the
-   * proxy's greetings are random, so they rarely meet these).
+   * A connection id for a greeting the engine sends itself: unique among the ids this process handed
+   * out (a counter) and not used by a session registered now. The ids are in [2^30, 2^31), far above
+   * the thread ids a database hands out, so `KILL <id>` with an id read from SHOW PROCESSLIST is
+   * never mistaken for one of ours.
    */
   allocateId(): number {
     for (;;) {
       const id = this.next;
-      this.next = this.next >= 0x7fffffff ? 1 : this.next + 1;
+      this.next = this.next >= ENGINE_ID_MAX ? ENGINE_ID_MIN : this.next + 1;
       if (!this.ids.has(id)) return id;
     }
   }
@@ -51,7 +60,7 @@ export class ThreadRegistry {
   register(databaseName: string, connectionId: number, target: ThreadTarget): ThreadRegistration {
     const key = keyOf(databaseName, connectionId);
     const entry: ThreadTarget = { ...target };
-    this.byKey.set(key, entry);
+    this.byKey.set(key, [...(this.byKey.get(key) ?? []), entry]);
     this.ids.set(connectionId, (this.ids.get(connectionId) ?? 0) + 1);
     let live = true;
     return {
@@ -61,7 +70,9 @@ export class ThreadRegistry {
       forget: () => {
         if (!live) return;
         live = false;
-        if (this.byKey.get(key) === entry) this.byKey.delete(key);
+        const rest = (this.byKey.get(key) ?? []).filter((e) => e !== entry);
+        if (rest.length > 0) this.byKey.set(key, rest);
+        else this.byKey.delete(key);
         const n = (this.ids.get(connectionId) ?? 1) - 1;
         if (n <= 0) this.ids.delete(connectionId);
         else this.ids.set(connectionId, n);
@@ -69,15 +80,22 @@ export class ThreadRegistry {
     };
   }
 
-  /** The session of `databaseName` that the client knows as `connectionId`, if any. */
-  lookup(databaseName: string, connectionId: number): ThreadTarget | undefined {
-    const t = this.byKey.get(keyOf(databaseName, connectionId));
+  /**
+   * The session of `databaseName` that the client knows as `connectionId`: the newest one owned by
+   * `username` when given and there is one, else the newest one.
+   */
+  lookup(databaseName: string, connectionId: number, username?: string): ThreadTarget | undefined {
+    const all = this.byKey.get(keyOf(databaseName, connectionId)) ?? [];
+    const own = username === undefined ? undefined : all.filter((e) => e.username === username).pop();
+    const t = own ?? all[all.length - 1];
     return t ? { ...t } : undefined;
   }
 
   /** Number of sessions remembered (for tests and metrics). */
   get size(): number {
-    return this.byKey.size;
+    let n = 0;
+    for (const list of this.byKey.values()) n += list.length;
+    return n;
   }
 }
 
@@ -126,7 +144,7 @@ export type KillDecision =
 export function decideKill(registry: ThreadRegistry, databaseName: string, username: string, sql: string): KillDecision {
   const k = parseKillStatement(sql);
   if (!k) return { action: 'pass' };
-  const t = registry.lookup(databaseName, k.id);
+  const t = registry.lookup(databaseName, k.id, username);
   if (!t) return { action: 'pass' };
   if (t.username !== username) return { action: 'deny', id: k.id };
   return { action: 'rewrite', statement: killStatement(k, t.upstreamThreadId), upstreamThreadId: t.upstreamThreadId };

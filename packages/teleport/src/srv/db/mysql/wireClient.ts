@@ -122,9 +122,30 @@ export class MySQLWireClient {
     return this.command(encodeComInitDB(db), 'single');
   }
 
-  /** COM_CHANGE_USER with an empty auth response. */
-  changeUser(user: string, database: string): Promise<WireResponse> {
-    return this.command(encodeChangeUser({ user, database, authPluginName: 'mysql_native_password' }, CHARSET_UTF8MB4_GENERAL_CI), 'single');
+  /**
+   * COM_CHANGE_USER as libmariadb's mysql_change_user() sends it (the response computed with the
+   * greeting's scramble, empty for no password), then the auth exchange: AuthSwitchRequest answered,
+   * AuthMoreData skipped, until OK or ERR. `packets` are every server packet, in order.
+   */
+  async changeUser(user: string, database: string, o: { password?: string; authPluginName?: string; attributes?: Record<string, string> } = {}): Promise<WireResponse> {
+    const plugin = o.authPluginName ?? 'mysql_native_password';
+    const scramble = (name: string, data: Buffer): Buffer =>
+      name === 'caching_sha2_password' ? scrambleCachingSha2Password(o.password ?? '', data) : scrambleNativePassword(o.password ?? '', data);
+    const authResponse = scramble(plugin, this.greeting.scramble);
+    this.packets.write(0, encodeChangeUser({ user, database, authPluginName: plugin, authResponse, ...(o.attributes ? { attributes: o.attributes } : {}) }, CHARSET_UTF8MB4_GENERAL_CI));
+    const out: WireResponse = { packets: [] };
+    for (;;) {
+      const p = await this.packets.read();
+      if (!p) throw new Error('server closed the connection');
+      out.packets.push(p.payload);
+      const kind = p.payload[0];
+      if (kind === 0x00) return out;
+      if (kind === 0xff) return { ...out, error: parseERR(p.payload) };
+      if (kind === 0xfe) {
+        const sw = parseAuthSwitchRequest(p.payload);
+        this.packets.write(p.lastSeq + 1, scramble(sw.pluginName, sw.pluginData));
+      }
+    }
   }
 
   /** COM_STMT_PREPARE; returns PREPARE_OK or the ERR. */
