@@ -14,7 +14,223 @@ export const WebAPIPaths = {
   /** The plain HTML page users open from an invite URL: /web/invite/<token>. */
   invitePage: '/web/invite',
   resetPage: '/web/reset',
+  /** POST: log in to the web UI (sets the session cookie); DELETE: log out. */
+  webSession: '/v1/webapi/sessions/web',
+  /** GET: who the session's user is and what the UI may show them. */
+  me: '/v1/webapi/me',
+  /** Per cluster: '/v1/webapi/sites/<site>/nodes' and so on (see WebAPISitePaths). */
+  sites: '/v1/webapi/sites',
+  /** GET list, POST create; '/<name>' PUT (roles), DELETE; '/<name>/reset' POST. */
+  users: '/v1/webapi/users',
+  /** GET list; '/<name>' PUT (YAML), DELETE. */
+  roles: '/v1/webapi/roles',
+  /** GET list, POST create; '/<name>' DELETE. */
+  tokens: '/v1/webapi/tokens',
 } as const;
+
+/** Paths under '/v1/webapi/sites/<site>' (site = the cluster name). */
+export const WebAPISitePaths = {
+  nodes: 'nodes',
+  databases: 'databases',
+  /** Active sessions (session trackers). */
+  sessions: 'sessions',
+  events: 'events/search',
+  /** '/<sid>/stream': the asciicast v2 recording. */
+  recordings: 'recordings',
+  /** WebSocket terminal (proxy/web/terminal). */
+  connect: 'connect/ws',
+} as const;
+
+/** Builds '/v1/webapi/sites/<site>/<path>'. */
+export function sitePath(site: string, path: string): string {
+  return `${WebAPIPaths.sites}/${encodeURIComponent(site)}/${path}`;
+}
+
+/** Header and cookie of web UI sessions. */
+export const WebSessionCookie = '__Host-session';
+
+/** POST /v1/webapi/sessions/web. */
+export interface CreateWebSessionRequest {
+  user: string;
+  /** The password as a plain string. */
+  pass: string;
+  /** The current TOTP code, when the cluster requires one. */
+  second_factor_token?: string;
+}
+
+/** The session's user as the UI shows it. */
+export interface WebSessionUser {
+  name: string;
+  roles: string[];
+}
+
+/**
+ * Response to POST /v1/webapi/sessions/web. The session id travels only in the HttpOnly cookie;
+ * `token` is sent back in `Authorization: Bearer <token>` with every later call.
+ */
+export interface CreateWebSessionResponse {
+  token: string;
+  token_type: 'Bearer';
+  /** Seconds until the session (and its certificates) expire. */
+  expires_in: number;
+  user: WebSessionUser;
+}
+
+/** What a list endpoint returns. `startKey` is present when there are more items: pass it back. */
+export interface ListResponse<T> {
+  items: T[];
+  startKey?: string;
+  /** Items matching the filters, over all pages. */
+  totalCount?: number;
+}
+
+/** A label as the UI lists it. */
+export interface WebLabel {
+  name: string;
+  value: string;
+}
+
+/** GET /v1/webapi/me. */
+export interface MeResponse {
+  user: string;
+  roles: string[];
+  /** OS logins the user may use on nodes (their roles' logins with traits applied). */
+  logins: string[];
+  /** The cluster's name (the `site` of /sites/<site>/... paths). */
+  cluster: string;
+  /** Seconds until the session expires. */
+  expires_in: number;
+  /** What the UI should offer: true when the user's roles allow it. */
+  acl: {
+    /** Create, update and delete users (and their invite/reset links). */
+    users: boolean;
+    /** Create, update and delete roles. */
+    roles: boolean;
+    /** Create, list and delete join tokens. */
+    tokens: boolean;
+    /** Search the audit log. */
+    events: boolean;
+    /** List and play session recordings. */
+    recordings: boolean;
+  };
+}
+
+/** An item of GET /sites/<site>/nodes. */
+export interface WebNode {
+  /** The node's UUID (what the terminal's `node` field takes, as does the hostname). */
+  id: string;
+  hostname: string;
+  /** host:port of its SSH service ("" for nodes reached only through a tunnel). */
+  addr: string;
+  /** True when the node is reached through a reverse tunnel. */
+  tunnel: boolean;
+  /** "teleport" or "openssh". */
+  sub_kind: string;
+  /** Static and command labels, sorted by name. */
+  labels: WebLabel[];
+}
+
+/** An item of GET /sites/<site>/databases. */
+export interface WebDatabase {
+  name: string;
+  protocol: string;
+  description: string;
+  labels: WebLabel[];
+}
+
+/** An item of GET /sites/<site>/sessions: a live session. */
+export interface WebActiveSession {
+  sid: string;
+  login: string;
+  hostname: string;
+  server_id: string;
+  /** RFC 3339. */
+  created: string;
+  interactive: boolean;
+  participants: Array<{ user: string; mode: 'peer' | 'observer' }>;
+}
+
+/** An item of GET /sites/<site>/recordings (from a session.end event). */
+export interface WebRecording {
+  sid: string;
+  /** Who started the session. */
+  user: string;
+  participants: string[];
+  login: string;
+  hostname: string;
+  server_id: string;
+  /** RFC 3339. */
+  started: string;
+  ended: string;
+  duration_ms: number;
+  interactive: boolean;
+}
+
+/** An item of GET /v1/webapi/users. */
+export interface WebUser {
+  name: string;
+  roles: string[];
+  traits: Record<string, string[]>;
+  /** Present while the user is locked out after failed logins. */
+  locked_until?: string;
+}
+
+/** POST /v1/webapi/users. */
+export interface CreateWebUserRequest {
+  name: string;
+  roles: string[];
+  traits?: Record<string, string[]>;
+}
+
+/** Response to POST /v1/webapi/users. */
+export interface CreateWebUserResponse {
+  user: WebUser;
+  /** Where the new user sets a password and enrolls TOTP. */
+  invite_url: string;
+  /** RFC 3339 expiry of the invite. */
+  expires: string;
+}
+
+/** Response to POST /v1/webapi/users/<name>/reset. */
+export interface ResetWebUserResponse {
+  reset_url: string;
+  expires: string;
+}
+
+/** An item of GET /v1/webapi/roles, and the body of PUT /v1/webapi/roles/<name>. */
+export interface WebRole {
+  name: string;
+  /** The role as `tctl get role/<name>` prints it. */
+  yaml: string;
+}
+
+/** An item of GET /v1/webapi/tokens. */
+export interface WebJoinToken {
+  /** The token value (it is the secret that joins an agent). */
+  name: string;
+  /** System roles, e.g. ["Node"]. */
+  roles: string[];
+  /** RFC 3339, absent for tokens that do not expire. */
+  expires?: string;
+  labels: WebLabel[];
+}
+
+/** POST /v1/webapi/tokens. */
+export interface CreateWebJoinTokenRequest {
+  /** What the agent may become: node, proxy, db, app, kube (default ["node"]). */
+  roles?: string[];
+  /** Go duration, default "30m". */
+  ttl?: string;
+}
+
+/** Response to POST /v1/webapi/tokens. */
+export interface CreateWebJoinTokenResponse {
+  token: string;
+  roles: string[];
+  expires: string;
+  /** The exact `teleport start` command to run on the new host, as `tctl tokens add` prints it. */
+  command: string;
+}
 
 /** GET /v1/webapi/ping. */
 export interface PingResponse {
@@ -115,5 +331,12 @@ export interface SSHLoginResponse {
 
 /** Error body of every failed web API call. */
 export interface WebAPIError {
-  error: { code: string; message: string };
+  error: {
+    code: string;
+    message: string;
+    /** For YAML validation errors (PUT /v1/webapi/roles/<name>): the line of the offending value. */
+    line?: number;
+    /** For YAML validation errors: the field path, e.g. "spec.allow.logins". */
+    field?: string;
+  };
 }

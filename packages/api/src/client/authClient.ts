@@ -5,7 +5,7 @@
  * the typed objects of packages/api/src/types.
  */
 import { createClient, type Client } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { AuthService } from '../gen/teleport/auth/v1/auth_pb.ts';
@@ -168,6 +168,39 @@ export interface WatchEventResult {
   resource?: Resource;
 }
 
+/** A new web UI session (CreateWebSession). The bearer token exists only in this answer. */
+export interface CreatedWebSession {
+  /** The session id: the value of the `__Host-session` cookie. */
+  sessionId: string;
+  /** The bearer token the browser sends in `Authorization` (a secret). */
+  bearerToken: string;
+  /** When the session and its certificates expire. */
+  expires: Date;
+  user: string;
+  roles: string[];
+}
+
+/** A web session as the proxy reads it (GetWebSession): what it needs to act as the user. */
+export interface WebSessionInfo {
+  sessionId: string;
+  user: string;
+  roles: string[];
+  /** Hex SHA-256 of the bearer token. */
+  bearerTokenSHA256: string;
+  created: Date;
+  expires: Date;
+  /** PKCS#8 PEM private key of the certificates below. */
+  privateKeyPEM: string;
+  /** OpenSSH user certificate line. */
+  sshCert: string;
+  /** PEM X.509 user certificate (mutual TLS to auth). */
+  tlsCert: string;
+  /** PEM host TLS CA certificates (verify auth). */
+  tlsCACerts: string[];
+  /** Host CAs without private keys (verify nodes' host certificates). */
+  hostCAs: CertAuthority[];
+}
+
 /** An invite/reset token as read by the proxy. */
 export interface UserTokenInfo {
   token: UserToken;
@@ -179,6 +212,8 @@ export interface UserTokenInfo {
 /** Client of the auth service. */
 export class AuthClient {
   private readonly rpc: Client<typeof AuthService>;
+  /** The one HTTP/2 connection (reopened on demand, closed after a minute idle), so close() can end it. */
+  private readonly session: Http2SessionManager;
   /** host:port this client talks to. */
   readonly addr: string;
 
@@ -193,18 +228,23 @@ export class AuthClient {
       minVersion: 'TLSv1.2' as const,
     };
     const dial = config.dial;
-    const transport = createGrpcTransport({
-      baseUrl: `https://${config.addr}`,
-      nodeOptions: {
-        ...tlsOptions,
-        ...(dial && { createConnection: () => tls.connect({ ...tlsOptions, socket: lazyDuplex(dial), ALPNProtocols: ['h2'] }) }),
-      },
-      defaultTimeoutMs: config.timeoutMs ?? 30_000,
-      idleConnectionTimeoutMs: 60_000,
+    const baseUrl = `https://${config.addr}`;
+    this.session = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 }, {
+      ...tlsOptions,
+      ...(dial && { createConnection: () => tls.connect({ ...tlsOptions, socket: lazyDuplex(dial), ALPNProtocols: ['h2'] }) }),
     });
+    const transport = createGrpcTransport({ baseUrl, sessionManager: this.session, defaultTimeoutMs: config.timeoutMs ?? 30_000 });
     // Errors are mapped around each call rather than in an interceptor: Connect re-wraps whatever an
     // interceptor throws into a ConnectError, which would lose our error classes.
     this.rpc = withErrorMapping(createClient(AuthService, transport), config.addr);
+  }
+
+  /**
+   * Closes the connection now (calls still running fail). The client stays usable: the next call
+   * opens a new connection. Without close(), an idle connection closes by itself after a minute.
+   */
+  close(): void {
+    this.session.abort();
   }
 
   /** Cluster facts and the caller's identity. */
@@ -324,6 +364,30 @@ export class AuthClient {
       remoteAddr: req.remoteAddr ?? '',
     });
     return certsFrom(r);
+  }
+
+  /** Web UI login on a user's behalf (proxy only): password (+ OTP) with lockout; auth keeps the keys. */
+  async createWebSession(req: { user: string; password: string; otpCode?: string; remoteAddr?: string }): Promise<CreatedWebSession> {
+    const r = await this.rpc.createWebSession({
+      user: req.user, password: req.password, otpCode: req.otpCode ?? '', remoteAddr: req.remoteAddr ?? '',
+    });
+    return { sessionId: r.sessionId, bearerToken: r.bearerToken, expires: new Date(Number(r.expiresMs)), user: r.user, roles: r.roles };
+  }
+
+  /** Reads a web session with its key and certificates (proxy only); NotFoundError when expired or unknown. */
+  async getWebSession(sessionId: string): Promise<WebSessionInfo> {
+    const r = await this.rpc.getWebSession({ sessionId });
+    return {
+      sessionId: r.sessionId, user: r.user, roles: r.roles, bearerTokenSHA256: r.bearerTokenSha256,
+      created: new Date(Number(r.createdMs)), expires: new Date(Number(r.expiresMs)), privateKeyPEM: r.privateKeyPem,
+      sshCert: r.sshCert, tlsCert: r.tlsCert, tlsCACerts: r.tlsCaCerts,
+      hostCAs: r.hostCasJson.map((j) => JSON.parse(j) as CertAuthority),
+    };
+  }
+
+  /** Ends a web session: the session's own user, or a proxy on the user's behalf. */
+  async deleteWebSession(sessionId: string): Promise<void> {
+    await this.rpc.deleteWebSession({ sessionId });
   }
 
   /** Issues user certificates for the caller or (admins) another user. */

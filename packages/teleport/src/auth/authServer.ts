@@ -25,6 +25,8 @@ import { changePasswordWithToken, createUserToken, getUserToken } from './userTo
 import { ResourceRegistry } from './resources/index.ts';
 import { PresenceCache } from '../services/cache/presenceCache.ts';
 import { registerUsingToken, type RegisterUsingTokenParams } from './join.ts';
+import { createWebSession, type NewWebSession } from './webSessions.ts';
+import type { WebSessionRecord } from '../services/local/index.ts';
 import { caPin } from '@teleport-ts/api/tlsca/pin';
 
 /** Construction parameters. */
@@ -145,6 +147,24 @@ export class AuthServer {
       ...(cred.ttlMs !== undefined && { ttlMs: cred.ttlMs }),
       ...(cred.remoteAddr && { loginIP: stripPort(cred.remoteAddr) }),
     });
+  }
+
+  /** Web UI login: password (+ OTP) with lockout, then a session with auth-generated keys and certificates (auth/webSessions.ts). */
+  createWebSession(cred: Credentials): Promise<NewWebSession> {
+    return createWebSession(
+      { services: this.services, audit: this.audit, clock: this.clock, generateUserCerts: (user, req) => this.generateUserCerts(user, req) },
+      { ...cred, ...(cred.remoteAddr && { loginIP: stripPort(cred.remoteAddr) }) },
+    );
+  }
+
+  /** Reads a web session with its key and certificates. */
+  getWebSession(id: string): Promise<WebSessionRecord> {
+    return this.services.webSessions.getWebSession(id);
+  }
+
+  /** Deletes a web session (logout). */
+  deleteWebSession(id: string): Promise<void> {
+    return this.services.webSessions.deleteWebSession(id);
   }
 
   /** Issues user certificates for an already authenticated user. */

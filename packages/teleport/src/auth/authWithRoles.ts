@@ -23,6 +23,8 @@ import { watchResources, type ResourceEvent } from './watch.ts';
 import { DB_CLIENT_CERT_MAX_TTL_MS, DB_SERVER_CERT_DEFAULT_TTL_MS, type DatabaseCert, type DatabaseCertRequest } from './dbCerts.ts';
 import { checkDatabaseRoute } from './resources/databases.ts';
 import { CERT_TTL_MS } from '../config/defaults.ts';
+import type { NewWebSession } from './webSessions.ts';
+import { WEB_SESSION_GONE, type WebSessionRecord } from '../services/local/index.ts';
 
 /** Authorizes and forwards calls for one caller. Every method is async, so a denial is a rejection, never a throw. */
 export class AuthWithRoles {
@@ -179,6 +181,38 @@ export class AuthWithRoles {
   async authenticateSSHUser(req: Parameters<AuthServer['authenticateSSHUser']>[0]): Promise<Certs> {
     this.checkOperation('authenticate_user');
     return this.auth.authenticateSSHUser(req);
+  }
+
+  /** Web UI login on a user's behalf: proxies only, like authenticateSSHUser. */
+  async createWebSession(req: Parameters<AuthServer['createWebSession']>[0]): Promise<NewWebSession> {
+    this.checkOperation('authenticate_user');
+    return this.auth.createWebSession(req);
+  }
+
+  /**
+   * A web session with its private key: the Proxy system role only (not even Admin), because the
+   * proxy is the one service that acts with it.
+   */
+  async getWebSession(id: string): Promise<WebSessionRecord> {
+    if (this.ctx.kind !== 'builtin' || this.ctx.role !== 'Proxy') {
+      throw new AccessDeniedError(`access denied: ${this.describe()} may not read web sessions (only the proxy may)`);
+    }
+    return this.auth.getWebSession(id);
+  }
+
+  /**
+   * Ends a web session: its owner (the proxy calls with the session's own certificate at logout), or
+   * the proxy on the owner's behalf. Another user's session reads as gone, so ids cannot be probed.
+   */
+  async deleteWebSession(id: string): Promise<void> {
+    if (this.ctx.kind === 'builtin') {
+      if (this.ctx.role !== 'Proxy' && !isAdminRole(this.ctx.role)) {
+        throw new AccessDeniedError(`access denied: system role ${this.ctx.role} may not delete web sessions`);
+      }
+    } else if ((await this.auth.getWebSession(id)).user !== this.ctx.name) {
+      throw new NotFoundError(WEB_SESSION_GONE);
+    }
+    await this.auth.deleteWebSession(id);
   }
 
   /**

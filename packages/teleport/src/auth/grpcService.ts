@@ -153,6 +153,25 @@ export function registerAuthService(router: ConnectRouter, auth: AuthServer, log
           }),
         ),
       ),
+    createWebSession: (req, ctx) =>
+      call(ctx, async (api) => {
+        const { session, bearerToken } = await api.createWebSession({
+          user: req.user, password: req.password, otpCode: req.otpCode, remoteAddr: req.remoteAddr,
+        });
+        return {
+          sessionId: session.id, bearerToken, expiresMs: BigInt(session.expires), user: session.user, roles: session.roles,
+        };
+      }),
+    getWebSession: (req, ctx) =>
+      call(ctx, async (api) => {
+        const s = await api.getWebSession(req.sessionId);
+        return {
+          sessionId: s.id, user: s.user, roles: s.roles, bearerTokenSha256: s.bearerTokenSHA256,
+          createdMs: BigInt(s.created), expiresMs: BigInt(s.expires), privateKeyPem: s.privateKeyPEM,
+          sshCert: s.sshCert, tlsCert: s.tlsCert, tlsCaCerts: s.tlsCACerts, hostCasJson: s.hostCAsJSON,
+        };
+      }),
+    deleteWebSession: (req, ctx) => call(ctx, async (api) => (await api.deleteWebSession(req.sessionId), {})),
     generateUserCerts: (req, ctx) =>
       call(ctx, async (api) =>
         certsMessage(

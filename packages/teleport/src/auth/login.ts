@@ -42,13 +42,18 @@ export interface Credentials {
   password: string;
   otpCode?: string;
   remoteAddr?: string;
+  /** A web UI login (CreateWebSession): the audit event carries `web: true`. */
+  web?: boolean;
 }
 
 /** Checks credentials; returns the user on success, throws AccessDeniedError otherwise. */
 export async function authenticateLocalUser(deps: LoginDeps, cred: Credentials): Promise<User> {
   const { services, clock } = deps;
   const fail = async (error: string, userFacing = INVALID_CREDENTIALS): Promise<never> => {
-    await deps.audit.emit(userLoginEvent({ user: cred.user, method: 'local', success: false, error, ...(cred.remoteAddr && { remoteAddr: cred.remoteAddr }) }));
+    await deps.audit.emit({
+      ...userLoginEvent({ user: cred.user, method: 'local', success: false, error, ...(cred.remoteAddr && { remoteAddr: cred.remoteAddr }) }),
+      ...(cred.web && { web: true }),
+    });
     throw new AccessDeniedError(userFacing);
   };
   if (!cred.user) throw new BadParameterError('missing user name');
@@ -105,7 +110,10 @@ export async function authenticateLocalUser(deps: LoginDeps, cred: Credentials):
   }
   if (passwordOK && secondFactorOK) {
     await services.users.deleteLoginAttempts(cred.user);
-    await deps.audit.emit(userLoginEvent({ user: cred.user, method: 'local', success: true, ...(cred.remoteAddr && { remoteAddr: cred.remoteAddr }) }));
+    await deps.audit.emit({
+      ...userLoginEvent({ user: cred.user, method: 'local', success: true, ...(cred.remoteAddr && { remoteAddr: cred.remoteAddr }) }),
+      ...(cred.web && { web: true }),
+    });
     return user;
   }
   const reason = passwordOK ? secondFactorError : 'invalid password';

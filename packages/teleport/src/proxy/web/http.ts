@@ -10,20 +10,47 @@ import type { Logger } from '../../utils/logger.ts';
 /** Largest JSON body accepted (1 MiB). */
 const MAX_BODY = 1 << 20;
 
-/** Headers sent with every response. */
-export const SECURITY_HEADERS: Record<string, string> = {
+/** The Content-Security-Policy of every UI page and API response: only our own origin, no inline script. */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; " +
+  "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
+
+/** Headers sent with every response (UI and API). */
+const COMMON_HEADERS: Readonly<Record<string, string>> = {
   'strict-transport-security': 'max-age=31536000',
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+  'content-security-policy': CONTENT_SECURITY_POLICY,
 };
+
+/** Headers of every API response: the common ones plus `Cache-Control: no-store` (answers may hold secrets). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = { ...COMMON_HEADERS, 'cache-control': 'no-store' };
+
+/**
+ * Sets the security headers on a response before it is written: the one place they are decided,
+ * used by the API helpers here and by the static UI (proxy/web/static.ts). `api: true` adds
+ * `Cache-Control: no-store`; UI files choose their own caching.
+ */
+export function securityHeaders(res: ServerResponse, opts: { api: boolean }): void {
+  for (const [name, value] of Object.entries(opts.api ? SECURITY_HEADERS : COMMON_HEADERS)) res.setHeader(name, value);
+}
 
 /** A request body over the limit: answered with 413 rather than the 429 of other limits. */
 export class BodyTooLargeError extends LimitExceededError {
   constructor() {
     super('request body is larger than 1 MiB');
+  }
+}
+
+/** A 400 that points into a document the client sent (role YAML): `line` and `field` go into the error body. */
+export class DocumentError extends BadParameterError {
+  constructor(
+    message: string,
+    readonly line?: number,
+    readonly field?: string,
+  ) {
+    super(message);
   }
 }
 
@@ -54,12 +81,18 @@ export function sendJSON(res: ServerResponse, status: number, body: unknown): vo
   res.end(data);
 }
 
-/** Sends an error as `{error: {code, message}}` with the status of its kind. */
+/** Sends an error as `{error: {code, message, line?, field?}}` with the status of its kind. */
 export function sendError(res: ServerResponse, err: unknown, logger: Logger): void {
   if (!(err instanceof TeleportError)) logger.error({ err }, 'unexpected error in web API');
   const status = err instanceof BodyTooLargeError ? 413 : httpStatusFor(err);
   const body = err instanceof TeleportError
-    ? { error: { code: err.code, message: err.message } }
+    ? {
+        error: {
+          code: err.code, message: err.message,
+          ...(err instanceof DocumentError && err.line !== undefined && { line: err.line }),
+          ...(err instanceof DocumentError && err.field !== undefined && { field: err.field }),
+        },
+      }
     : { error: { code: 'internal', message: 'internal error in the proxy; see its logs' } };
   if (!res.headersSent) sendJSON(res, status, body);
   else res.destroy();

@@ -12,6 +12,7 @@ import { UserTokensService } from './userTokens.ts';
 import { UsersService } from './users.ts';
 import { PresenceService } from './presence.ts';
 import { DatabasesService } from './databases.ts';
+import { WebSessionsService } from './webSessions.ts';
 
 export { AccessService } from './access.ts';
 export { ClusterConfigService, defaultAuthPreference, defaultSessionRecordingConfig } from './clusterConfig.ts';
@@ -22,6 +23,8 @@ export type { UserTokenSecrets } from './userTokens.ts';
 export { UsersService } from './users.ts';
 export { PresenceService, NODES_PREFIX, SESSION_TRACKERS_PREFIX } from './presence.ts';
 export { DatabasesService, DATABASES_PREFIX, DATABASE_SERVERS_PREFIX, splitDatabaseServerName } from './databases.ts';
+export { WebSessionsService, WEB_SESSION_GONE } from './webSessions.ts';
+export type { WebSessionRecord } from './webSessions.ts';
 export type { LoginAttempt, MFADevice, TOTPDevice } from './users.ts';
 
 /** Every local service, sharing one backend. */
@@ -42,12 +45,15 @@ export class LocalServices {
   readonly presence: PresenceService;
   /** Databases (db) and the database services' announcements (db_server, with a TTL). */
   readonly databases: DatabasesService;
+  /** Web UI sessions (keys and certificates; records with the certificates' TTL). */
+  readonly webSessions: WebSessionsService;
 
   constructor(readonly backend: Backend) {
     this.users = new UsersService(backend);
     this.userTokens = new UserTokensService(backend);
     this.presence = new PresenceService(backend);
     this.databases = new DatabasesService(backend);
+    this.webSessions = new WebSessionsService(backend);
     this.access = new AccessService(backend);
     this.provisioning = new ProvisioningService(backend);
     this.trust = new TrustService(backend);

@@ -1,12 +1,14 @@
 /**
  * @module proxy/web/handlers/context
  * What web API handlers share: the auth API client (the proxy's only way to reach auth), the
- * proxy's advertised addresses, and the logger.
+ * proxy's advertised addresses, the logger, and how web UI sessions are resolved.
  */
 import type { AuthClient } from '@teleport-ts/api/client/authClient';
 import type { DBProxySettings } from '@teleport-ts/api/webapi';
 import type { Logger } from '../../../utils/logger.ts';
 import type { RateLimiter } from '../rateLimiter.ts';
+import type { Clock } from '@teleport-ts/api/clock';
+import type { WebSessionResolver } from '../webSession.ts';
 
 /** Shared state of the web handlers. */
 export interface WebContext {
@@ -23,4 +25,8 @@ export interface WebContext {
   logger: Logger;
   /** Rate limit for credential endpoints; a default one (CREDENTIAL_RATE_LIMIT) when absent. */
   credentialLimiter?: RateLimiter;
+  /** Clock for web session expiry and defaults of time ranges; the system clock when absent. */
+  clock?: Clock;
+  /** Resolves web UI sessions; one is made on first use when absent (see webSessionsOf). */
+  webSessions?: WebSessionResolver;
 }

@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file teleport/auth/v1/auth.proto.
  */
 export const file_teleport_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("Cht0ZWxlcG9ydC9hdXRoL3YxL2F1dGgucHJvdG8SEHRlbGVwb3J0LmF1dGgudjEiDQoLUGluZ1JlcXVlc3QivQEKDFBpbmdSZXNwb25zZRIUCgxjbHVzdGVyX25hbWUYASABKAkSFgoOc2VydmVyX3ZlcnNpb24YAiABKAkSDwoHY2FfcGlucxgDIAMoCRIQCgh1c2VybmFtZRgEIAEoCRINCgVyb2xlcxgFIAMoCRIUCgxzeXN0ZW1fcm9sZXMYBiADKAkSHAoUYXV0aF9wcmVmZXJlbmNlX2pzb24YByABKAkSGQoRcHJveHlfcHVibGljX2FkZHIYCCABKAkiGgoYR2V0Q2x1c3RlckNBQ2VydHNSZXF1ZXN0IpYBChlHZXRDbHVzdGVyQ0FDZXJ0c1Jlc3BvbnNlEhQKDGNsdXN0ZXJfbmFtZRgBIAEoCRIUCgx0bHNfY2FfY2VydHMYAiADKAkSGQoRdXNlcl90bHNfY2FfY2VydHMYAyADKAkSGAoQc3NoX2hvc3RfY2Ffa2V5cxgEIAMoCRIYChBzc2hfdXNlcl9jYV9rZXlzGAUgAygJItMBChlSZWdpc3RlclVzaW5nVG9rZW5SZXF1ZXN0Eg0KBXRva2VuGAEgASgJEg8KB2hvc3RfaWQYAiABKAkSEQoJbm9kZV9uYW1lGAMgASgJEgwKBHJvbGUYBCABKAkSHQoVYWRkaXRpb25hbF9wcmluY2lwYWxzGAUgAygJEhEKCWRuc19uYW1lcxgGIAMoCRIWCg5zc2hfcHVibGljX2tleRgHIAEoCRIWCg50bHNfcHVibGljX2tleRgIIAEoCRITCgtyZW1vdGVfYWRkchgJIAEoCSJGChJHZXRSZXNvdXJjZVJlcXVlc3QSDAoEa2luZBgBIAEoCRIMCgRuYW1lGAIgASgJEhQKDHdpdGhfc2VjcmV0cxgDIAEoCCIsChNHZXRSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiOgoUTGlzdFJlc291cmNlc1JlcXVlc3QSDAoEa2luZBgBIAEoCRIUCgx3aXRoX3NlY3JldHMYAiABKAgiLwoVTGlzdFJlc291cmNlc1Jlc3BvbnNlEhYKDnJlc291cmNlc19qc29uGAEgAygJIi4KFUNyZWF0ZVJlc291cmNlUmVxdWVzdBIVCg1yZXNvdXJjZV9qc29uGAEgASgJIi8KFkNyZWF0ZVJlc291cmNlUmVzcG9uc2USFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIuChVVcHNlcnRSZXNvdXJjZVJlcXVlc3QSFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIvChZVcHNlcnRSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiMwoVRGVsZXRlUmVzb3VyY2VSZXF1ZXN0EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCSIYChZEZWxldGVSZXNvdXJjZVJlc3BvbnNlIkQKFkNyZWF0ZVVzZXJUb2tlblJlcXVlc3QSDAoEdXNlchgBIAEoCRIMCgRraW5kGAIgASgJEg4KBnR0bF9tcxgDIAEoAyItChdDcmVhdGVVc2VyVG9rZW5SZXNwb25zZRISCgp0b2tlbl9qc29uGAEgASgJIicKE0dldFVzZXJUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkiZQoUR2V0VXNlclRva2VuUmVzcG9uc2USEgoKdG9rZW5fanNvbhgBIAEoCRISCgpvdHBfc2VjcmV0GAIgASgJEg8KB290cF91cmkYAyABKAkSFAoMb3RwX3JlcXVpcmVkGAQgASgIImsKHkNoYW5nZVBhc3N3b3JkV2l0aFRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIQCghvdHBfY29kZRgDIAEoCRITCgtyZW1vdGVfYWRkchgEIAEoCSIvCh9DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlc3BvbnNlEgwKBHVzZXIYASABKAkiowEKGkF1dGhlbnRpY2F0ZVNTSFVzZXJSZXF1ZXN0EgwKBHVzZXIYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIb3RwX2NvZGUYAyABKAkSFgoOc3NoX3B1YmxpY19rZXkYBCABKAkSFgoOdGxzX3B1YmxpY19rZXkYBSABKAkSDgoGdHRsX21zGAYgASgDEhMKC3JlbW90ZV9hZGRyGAcgASgJInIKDUNlcnRzUmVzcG9uc2USEAoIdXNlcm5hbWUYASABKAkSEAoIc3NoX2NlcnQYAiABKAkSEAoIdGxzX2NlcnQYAyABKAkSFQoNaG9zdF9jYXNfanNvbhgEIAMoCRIUCgx0bHNfY2FfY2VydHMYBSADKAki0QEKGEdlbmVyYXRlVXNlckNlcnRzUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIWCg5zc2hfcHVibGljX2tleRgCIAEoCRIWCg50bHNfcHVibGljX2tleRgDIAEoCRIOCgZ0dGxfbXMYBCABKAMSGAoQcm91dGVfdG9fY2x1c3RlchgFIAEoCRISCgpkYl9zZXJ2aWNlGAYgASgJEhMKC2RiX3Byb3RvY29sGAcgASgJEg8KB2RiX3VzZXIYCCABKAkSDwoHZGJfbmFtZRgJIAEoCSK+AQoYR2VuZXJhdGVIb3N0Q2VydHNSZXF1ZXN0Eg8KB2hvc3RfaWQYASABKAkSEQoJbm9kZV9uYW1lGAIgASgJEgwKBHJvbGUYAyABKAkSHQoVYWRkaXRpb25hbF9wcmluY2lwYWxzGAQgAygJEhEKCWRuc19uYW1lcxgFIAMoCRIWCg5zc2hfcHVibGljX2tleRgGIAEoCRIWCg50bHNfcHVibGljX2tleRgHIAEoCRIOCgZ0dGxfbXMYCCABKAMifwobR2VuZXJhdGVEYXRhYmFzZUNlcnRSZXF1ZXN0EhYKDnRsc19wdWJsaWNfa2V5GAEgASgJEhMKC2NvbW1vbl9uYW1lGAIgASgJEhQKDHNlcnZlcl9uYW1lcxgDIAMoCRIOCgZ0dGxfbXMYBCABKAMSDQoFdXNhZ2UYBSABKAkiPgocR2VuZXJhdGVEYXRhYmFzZUNlcnRSZXNwb25zZRIMCgRjZXJ0GAEgASgJEhAKCGNhX2NlcnRzGAIgAygJIoYBCh5SZWlzc3VlVXNlckNlcnRGb3JQcm94eVJlcXVlc3QSEAoIc3NoX2NlcnQYASABKAkSFgoOc3NoX3B1YmxpY19rZXkYAiABKAkSEQoJYXV0aF9kYXRhGAMgASgMEhYKDmF1dGhfc2lnbmF0dXJlGAQgASgMEg8KB25vZGVfaWQYBSABKAkiKQoZR2V0Q2VydEF1dGhvcml0aWVzUmVxdWVzdBIMCgR0eXBlGAEgASgJIi4KGkdldENlcnRBdXRob3JpdGllc1Jlc3BvbnNlEhAKCGNhc19qc29uGAEgAygJInsKE1NlYXJjaEV2ZW50c1JlcXVlc3QSDwoHZnJvbV9tcxgBIAEoAxINCgV0b19tcxgCIAEoAxITCgtldmVudF90eXBlcxgDIAMoCRINCgVsaW1pdBgEIAEoBRINCgVvcmRlchgFIAEoCRIRCglzdGFydF9rZXkYBiABKAkiPQoUU2VhcmNoRXZlbnRzUmVzcG9uc2USEwoLZXZlbnRzX2pzb24YASADKAkSEAoIbGFzdF9rZXkYAiABKAkiKwoVRW1pdEF1ZGl0RXZlbnRSZXF1ZXN0EhIKCmV2ZW50X2pzb24YASABKAkiGAoWRW1pdEF1ZGl0RXZlbnRSZXNwb25zZSJ0ChtVcGxvYWRSZWNvcmRpbmdDaHVua1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZvZmZzZXQYAiABKAMSDAoEZGF0YRgDIAEoDBINCgVmaW5hbBgEIAEoCBIUCgxwYXJ0aWNpcGFudHMYBSADKAkiLAocVXBsb2FkUmVjb3JkaW5nQ2h1bmtSZXNwb25zZRIMCgRzaXplGAEgASgDIkgKE0dldFJlY29yZGluZ1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZvZmZzZXQYAiABKAMSDQoFbGltaXQYAyABKAUiRAoUR2V0UmVjb3JkaW5nUmVzcG9uc2USDAoEZGF0YRgBIAEoDBIMCgRzaXplGAIgASgDEhAKCGNvbXBsZXRlGAMgASgIIiMKEldhdGNoRXZlbnRzUmVxdWVzdBINCgVraW5kcxgBIAMoCSJNCgpXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSDAoEa2luZBgCIAEoCRIMCgRuYW1lGAMgASgJEhUKDXJlc291cmNlX2pzb24YBCABKAkyyREKC0F1dGhTZXJ2aWNlEkUKBFBpbmcSHS50ZWxlcG9ydC5hdXRoLnYxLlBpbmdSZXF1ZXN0Gh4udGVsZXBvcnQuYXV0aC52MS5QaW5nUmVzcG9uc2USbAoRR2V0Q2x1c3RlckNBQ2VydHMSKi50ZWxlcG9ydC5hdXRoLnYxLkdldENsdXN0ZXJDQUNlcnRzUmVxdWVzdBorLnRlbGVwb3J0LmF1dGgudjEuR2V0Q2x1c3RlckNBQ2VydHNSZXNwb25zZRJiChJSZWdpc3RlclVzaW5nVG9rZW4SKy50ZWxlcG9ydC5hdXRoLnYxLlJlZ2lzdGVyVXNpbmdUb2tlblJlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USWgoLR2V0UmVzb3VyY2USJC50ZWxlcG9ydC5hdXRoLnYxLkdldFJlc291cmNlUmVxdWVzdBolLnRlbGVwb3J0LmF1dGgudjEuR2V0UmVzb3VyY2VSZXNwb25zZRJgCg1MaXN0UmVzb3VyY2VzEiYudGVsZXBvcnQuYXV0aC52MS5MaXN0UmVzb3VyY2VzUmVxdWVzdBonLnRlbGVwb3J0LmF1dGgudjEuTGlzdFJlc291cmNlc1Jlc3BvbnNlEmMKDkNyZWF0ZVJlc291cmNlEicudGVsZXBvcnQuYXV0aC52MS5DcmVhdGVSZXNvdXJjZVJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVJlc291cmNlUmVzcG9uc2USYwoOVXBzZXJ0UmVzb3VyY2USJy50ZWxlcG9ydC5hdXRoLnYxLlVwc2VydFJlc291cmNlUmVxdWVzdBooLnRlbGVwb3J0LmF1dGgudjEuVXBzZXJ0UmVzb3VyY2VSZXNwb25zZRJjCg5EZWxldGVSZXNvdXJjZRInLnRlbGVwb3J0LmF1dGgudjEuRGVsZXRlUmVzb3VyY2VSZXF1ZXN0GigudGVsZXBvcnQuYXV0aC52MS5EZWxldGVSZXNvdXJjZVJlc3BvbnNlEmYKD0NyZWF0ZVVzZXJUb2tlbhIoLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlVXNlclRva2VuUmVxdWVzdBopLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlVXNlclRva2VuUmVzcG9uc2USXQoMR2V0VXNlclRva2VuEiUudGVsZXBvcnQuYXV0aC52MS5HZXRVc2VyVG9rZW5SZXF1ZXN0GiYudGVsZXBvcnQuYXV0aC52MS5HZXRVc2VyVG9rZW5SZXNwb25zZRJ+ChdDaGFuZ2VQYXNzd29yZFdpdGhUb2tlbhIwLnRlbGVwb3J0LmF1dGgudjEuQ2hhbmdlUGFzc3dvcmRXaXRoVG9rZW5SZXF1ZXN0GjEudGVsZXBvcnQuYXV0aC52MS5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlc3BvbnNlEmQKE0F1dGhlbnRpY2F0ZVNTSFVzZXISLC50ZWxlcG9ydC5hdXRoLnYxLkF1dGhlbnRpY2F0ZVNTSFVzZXJSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEmAKEUdlbmVyYXRlVXNlckNlcnRzEioudGVsZXBvcnQuYXV0aC52MS5HZW5lcmF0ZVVzZXJDZXJ0c1JlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USYAoRR2VuZXJhdGVIb3N0Q2VydHMSKi50ZWxlcG9ydC5hdXRoLnYxLkdlbmVyYXRlSG9zdENlcnRzUmVxdWVzdBofLnRlbGVwb3J0LmF1dGgudjEuQ2VydHNSZXNwb25zZRJsChdSZWlzc3VlVXNlckNlcnRGb3JQcm94eRIwLnRlbGVwb3J0LmF1dGgudjEuUmVpc3N1ZVVzZXJDZXJ0Rm9yUHJveHlSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEnUKFEdlbmVyYXRlRGF0YWJhc2VDZXJ0Ei0udGVsZXBvcnQuYXV0aC52MS5HZW5lcmF0ZURhdGFiYXNlQ2VydFJlcXVlc3QaLi50ZWxlcG9ydC5hdXRoLnYxLkdlbmVyYXRlRGF0YWJhc2VDZXJ0UmVzcG9uc2USbwoSR2V0Q2VydEF1dGhvcml0aWVzEisudGVsZXBvcnQuYXV0aC52MS5HZXRDZXJ0QXV0aG9yaXRpZXNSZXF1ZXN0GiwudGVsZXBvcnQuYXV0aC52MS5HZXRDZXJ0QXV0aG9yaXRpZXNSZXNwb25zZRJdCgxTZWFyY2hFdmVudHMSJS50ZWxlcG9ydC5hdXRoLnYxLlNlYXJjaEV2ZW50c1JlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLlNlYXJjaEV2ZW50c1Jlc3BvbnNlEmMKDkVtaXRBdWRpdEV2ZW50EicudGVsZXBvcnQuYXV0aC52MS5FbWl0QXVkaXRFdmVudFJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkVtaXRBdWRpdEV2ZW50UmVzcG9uc2USdQoUVXBsb2FkUmVjb3JkaW5nQ2h1bmsSLS50ZWxlcG9ydC5hdXRoLnYxLlVwbG9hZFJlY29yZGluZ0NodW5rUmVxdWVzdBouLnRlbGVwb3J0LmF1dGgudjEuVXBsb2FkUmVjb3JkaW5nQ2h1bmtSZXNwb25zZRJdCgxHZXRSZWNvcmRpbmcSJS50ZWxlcG9ydC5hdXRoLnYxLkdldFJlY29yZGluZ1JlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLkdldFJlY29yZGluZ1Jlc3BvbnNlElMKC1dhdGNoRXZlbnRzEiQudGVsZXBvcnQuYXV0aC52MS5XYXRjaEV2ZW50c1JlcXVlc3QaHC50ZWxlcG9ydC5hdXRoLnYxLldhdGNoRXZlbnQwAWIGcHJvdG8z");
+  fileDesc("Cht0ZWxlcG9ydC9hdXRoL3YxL2F1dGgucHJvdG8SEHRlbGVwb3J0LmF1dGgudjEiDQoLUGluZ1JlcXVlc3QivQEKDFBpbmdSZXNwb25zZRIUCgxjbHVzdGVyX25hbWUYASABKAkSFgoOc2VydmVyX3ZlcnNpb24YAiABKAkSDwoHY2FfcGlucxgDIAMoCRIQCgh1c2VybmFtZRgEIAEoCRINCgVyb2xlcxgFIAMoCRIUCgxzeXN0ZW1fcm9sZXMYBiADKAkSHAoUYXV0aF9wcmVmZXJlbmNlX2pzb24YByABKAkSGQoRcHJveHlfcHVibGljX2FkZHIYCCABKAkiGgoYR2V0Q2x1c3RlckNBQ2VydHNSZXF1ZXN0IpYBChlHZXRDbHVzdGVyQ0FDZXJ0c1Jlc3BvbnNlEhQKDGNsdXN0ZXJfbmFtZRgBIAEoCRIUCgx0bHNfY2FfY2VydHMYAiADKAkSGQoRdXNlcl90bHNfY2FfY2VydHMYAyADKAkSGAoQc3NoX2hvc3RfY2Ffa2V5cxgEIAMoCRIYChBzc2hfdXNlcl9jYV9rZXlzGAUgAygJItMBChlSZWdpc3RlclVzaW5nVG9rZW5SZXF1ZXN0Eg0KBXRva2VuGAEgASgJEg8KB2hvc3RfaWQYAiABKAkSEQoJbm9kZV9uYW1lGAMgASgJEgwKBHJvbGUYBCABKAkSHQoVYWRkaXRpb25hbF9wcmluY2lwYWxzGAUgAygJEhEKCWRuc19uYW1lcxgGIAMoCRIWCg5zc2hfcHVibGljX2tleRgHIAEoCRIWCg50bHNfcHVibGljX2tleRgIIAEoCRITCgtyZW1vdGVfYWRkchgJIAEoCSJGChJHZXRSZXNvdXJjZVJlcXVlc3QSDAoEa2luZBgBIAEoCRIMCgRuYW1lGAIgASgJEhQKDHdpdGhfc2VjcmV0cxgDIAEoCCIsChNHZXRSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiOgoUTGlzdFJlc291cmNlc1JlcXVlc3QSDAoEa2luZBgBIAEoCRIUCgx3aXRoX3NlY3JldHMYAiABKAgiLwoVTGlzdFJlc291cmNlc1Jlc3BvbnNlEhYKDnJlc291cmNlc19qc29uGAEgAygJIi4KFUNyZWF0ZVJlc291cmNlUmVxdWVzdBIVCg1yZXNvdXJjZV9qc29uGAEgASgJIi8KFkNyZWF0ZVJlc291cmNlUmVzcG9uc2USFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIuChVVcHNlcnRSZXNvdXJjZVJlcXVlc3QSFQoNcmVzb3VyY2VfanNvbhgBIAEoCSIvChZVcHNlcnRSZXNvdXJjZVJlc3BvbnNlEhUKDXJlc291cmNlX2pzb24YASABKAkiMwoVRGVsZXRlUmVzb3VyY2VSZXF1ZXN0EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCSIYChZEZWxldGVSZXNvdXJjZVJlc3BvbnNlIkQKFkNyZWF0ZVVzZXJUb2tlblJlcXVlc3QSDAoEdXNlchgBIAEoCRIMCgRraW5kGAIgASgJEg4KBnR0bF9tcxgDIAEoAyItChdDcmVhdGVVc2VyVG9rZW5SZXNwb25zZRISCgp0b2tlbl9qc29uGAEgASgJIicKE0dldFVzZXJUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkiZQoUR2V0VXNlclRva2VuUmVzcG9uc2USEgoKdG9rZW5fanNvbhgBIAEoCRISCgpvdHBfc2VjcmV0GAIgASgJEg8KB290cF91cmkYAyABKAkSFAoMb3RwX3JlcXVpcmVkGAQgASgIImsKHkNoYW5nZVBhc3N3b3JkV2l0aFRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIQCghvdHBfY29kZRgDIAEoCRITCgtyZW1vdGVfYWRkchgEIAEoCSIvCh9DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlc3BvbnNlEgwKBHVzZXIYASABKAkiowEKGkF1dGhlbnRpY2F0ZVNTSFVzZXJSZXF1ZXN0EgwKBHVzZXIYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIb3RwX2NvZGUYAyABKAkSFgoOc3NoX3B1YmxpY19rZXkYBCABKAkSFgoOdGxzX3B1YmxpY19rZXkYBSABKAkSDgoGdHRsX21zGAYgASgDEhMKC3JlbW90ZV9hZGRyGAcgASgJImAKF0NyZWF0ZVdlYlNlc3Npb25SZXF1ZXN0EgwKBHVzZXIYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIb3RwX2NvZGUYAyABKAkSEwoLcmVtb3RlX2FkZHIYBCABKAkidQoYQ3JlYXRlV2ViU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSFAoMYmVhcmVyX3Rva2VuGAIgASgJEhIKCmV4cGlyZXNfbXMYAyABKAMSDAoEdXNlchgEIAEoCRINCgVyb2xlcxgFIAMoCSIqChRHZXRXZWJTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIuwBCgpXZWJTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSDAoEdXNlchgCIAEoCRINCgVyb2xlcxgDIAMoCRIbChNiZWFyZXJfdG9rZW5fc2hhMjU2GAQgASgJEhIKCmNyZWF0ZWRfbXMYBSABKAMSEgoKZXhwaXJlc19tcxgGIAEoAxIXCg9wcml2YXRlX2tleV9wZW0YByABKAkSEAoIc3NoX2NlcnQYCCABKAkSEAoIdGxzX2NlcnQYCSABKAkSFAoMdGxzX2NhX2NlcnRzGAogAygJEhUKDWhvc3RfY2FzX2pzb24YCyADKAkiLQoXRGVsZXRlV2ViU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSIaChhEZWxldGVXZWJTZXNzaW9uUmVzcG9uc2UicgoNQ2VydHNSZXNwb25zZRIQCgh1c2VybmFtZRgBIAEoCRIQCghzc2hfY2VydBgCIAEoCRIQCgh0bHNfY2VydBgDIAEoCRIVCg1ob3N0X2Nhc19qc29uGAQgAygJEhQKDHRsc19jYV9jZXJ0cxgFIAMoCSLRAQoYR2VuZXJhdGVVc2VyQ2VydHNSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhYKDnNzaF9wdWJsaWNfa2V5GAIgASgJEhYKDnRsc19wdWJsaWNfa2V5GAMgASgJEg4KBnR0bF9tcxgEIAEoAxIYChByb3V0ZV90b19jbHVzdGVyGAUgASgJEhIKCmRiX3NlcnZpY2UYBiABKAkSEwoLZGJfcHJvdG9jb2wYByABKAkSDwoHZGJfdXNlchgIIAEoCRIPCgdkYl9uYW1lGAkgASgJIr4BChhHZW5lcmF0ZUhvc3RDZXJ0c1JlcXVlc3QSDwoHaG9zdF9pZBgBIAEoCRIRCglub2RlX25hbWUYAiABKAkSDAoEcm9sZRgDIAEoCRIdChVhZGRpdGlvbmFsX3ByaW5jaXBhbHMYBCADKAkSEQoJZG5zX25hbWVzGAUgAygJEhYKDnNzaF9wdWJsaWNfa2V5GAYgASgJEhYKDnRsc19wdWJsaWNfa2V5GAcgASgJEg4KBnR0bF9tcxgIIAEoAyJ/ChtHZW5lcmF0ZURhdGFiYXNlQ2VydFJlcXVlc3QSFgoOdGxzX3B1YmxpY19rZXkYASABKAkSEwoLY29tbW9uX25hbWUYAiABKAkSFAoMc2VydmVyX25hbWVzGAMgAygJEg4KBnR0bF9tcxgEIAEoAxINCgV1c2FnZRgFIAEoCSI+ChxHZW5lcmF0ZURhdGFiYXNlQ2VydFJlc3BvbnNlEgwKBGNlcnQYASABKAkSEAoIY2FfY2VydHMYAiADKAkihgEKHlJlaXNzdWVVc2VyQ2VydEZvclByb3h5UmVxdWVzdBIQCghzc2hfY2VydBgBIAEoCRIWCg5zc2hfcHVibGljX2tleRgCIAEoCRIRCglhdXRoX2RhdGEYAyABKAwSFgoOYXV0aF9zaWduYXR1cmUYBCABKAwSDwoHbm9kZV9pZBgFIAEoCSIpChlHZXRDZXJ0QXV0aG9yaXRpZXNSZXF1ZXN0EgwKBHR5cGUYASABKAkiLgoaR2V0Q2VydEF1dGhvcml0aWVzUmVzcG9uc2USEAoIY2FzX2pzb24YASADKAkiewoTU2VhcmNoRXZlbnRzUmVxdWVzdBIPCgdmcm9tX21zGAEgASgDEg0KBXRvX21zGAIgASgDEhMKC2V2ZW50X3R5cGVzGAMgAygJEg0KBWxpbWl0GAQgASgFEg0KBW9yZGVyGAUgASgJEhEKCXN0YXJ0X2tleRgGIAEoCSI9ChRTZWFyY2hFdmVudHNSZXNwb25zZRITCgtldmVudHNfanNvbhgBIAMoCRIQCghsYXN0X2tleRgCIAEoCSIrChVFbWl0QXVkaXRFdmVudFJlcXVlc3QSEgoKZXZlbnRfanNvbhgBIAEoCSIYChZFbWl0QXVkaXRFdmVudFJlc3BvbnNlInQKG1VwbG9hZFJlY29yZGluZ0NodW5rUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBm9mZnNldBgCIAEoAxIMCgRkYXRhGAMgASgMEg0KBWZpbmFsGAQgASgIEhQKDHBhcnRpY2lwYW50cxgFIAMoCSIsChxVcGxvYWRSZWNvcmRpbmdDaHVua1Jlc3BvbnNlEgwKBHNpemUYASABKAMiSAoTR2V0UmVjb3JkaW5nUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBm9mZnNldBgCIAEoAxINCgVsaW1pdBgDIAEoBSJEChRHZXRSZWNvcmRpbmdSZXNwb25zZRIMCgRkYXRhGAEgASgMEgwKBHNpemUYAiABKAMSEAoIY29tcGxldGUYAyABKAgiIwoSV2F0Y2hFdmVudHNSZXF1ZXN0Eg0KBWtpbmRzGAEgAygJIk0KCldhdGNoRXZlbnQSDAoEdHlwZRgBIAEoCRIMCgRraW5kGAIgASgJEgwKBG5hbWUYAyABKAkSFQoNcmVzb3VyY2VfanNvbhgEIAEoCTL2EwoLQXV0aFNlcnZpY2USRQoEUGluZxIdLnRlbGVwb3J0LmF1dGgudjEuUGluZ1JlcXVlc3QaHi50ZWxlcG9ydC5hdXRoLnYxLlBpbmdSZXNwb25zZRJsChFHZXRDbHVzdGVyQ0FDZXJ0cxIqLnRlbGVwb3J0LmF1dGgudjEuR2V0Q2x1c3RlckNBQ2VydHNSZXF1ZXN0GisudGVsZXBvcnQuYXV0aC52MS5HZXRDbHVzdGVyQ0FDZXJ0c1Jlc3BvbnNlEmIKElJlZ2lzdGVyVXNpbmdUb2tlbhIrLnRlbGVwb3J0LmF1dGgudjEuUmVnaXN0ZXJVc2luZ1Rva2VuUmVxdWVzdBofLnRlbGVwb3J0LmF1dGgudjEuQ2VydHNSZXNwb25zZRJaCgtHZXRSZXNvdXJjZRIkLnRlbGVwb3J0LmF1dGgudjEuR2V0UmVzb3VyY2VSZXF1ZXN0GiUudGVsZXBvcnQuYXV0aC52MS5HZXRSZXNvdXJjZVJlc3BvbnNlEmAKDUxpc3RSZXNvdXJjZXMSJi50ZWxlcG9ydC5hdXRoLnYxLkxpc3RSZXNvdXJjZXNSZXF1ZXN0GicudGVsZXBvcnQuYXV0aC52MS5MaXN0UmVzb3VyY2VzUmVzcG9uc2USYwoOQ3JlYXRlUmVzb3VyY2USJy50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVJlc291cmNlUmVxdWVzdBooLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlUmVzb3VyY2VSZXNwb25zZRJjCg5VcHNlcnRSZXNvdXJjZRInLnRlbGVwb3J0LmF1dGgudjEuVXBzZXJ0UmVzb3VyY2VSZXF1ZXN0GigudGVsZXBvcnQuYXV0aC52MS5VcHNlcnRSZXNvdXJjZVJlc3BvbnNlEmMKDkRlbGV0ZVJlc291cmNlEicudGVsZXBvcnQuYXV0aC52MS5EZWxldGVSZXNvdXJjZVJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkRlbGV0ZVJlc291cmNlUmVzcG9uc2USZgoPQ3JlYXRlVXNlclRva2VuEigudGVsZXBvcnQuYXV0aC52MS5DcmVhdGVVc2VyVG9rZW5SZXF1ZXN0GikudGVsZXBvcnQuYXV0aC52MS5DcmVhdGVVc2VyVG9rZW5SZXNwb25zZRJdCgxHZXRVc2VyVG9rZW4SJS50ZWxlcG9ydC5hdXRoLnYxLkdldFVzZXJUb2tlblJlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLkdldFVzZXJUb2tlblJlc3BvbnNlEn4KF0NoYW5nZVBhc3N3b3JkV2l0aFRva2VuEjAudGVsZXBvcnQuYXV0aC52MS5DaGFuZ2VQYXNzd29yZFdpdGhUb2tlblJlcXVlc3QaMS50ZWxlcG9ydC5hdXRoLnYxLkNoYW5nZVBhc3N3b3JkV2l0aFRva2VuUmVzcG9uc2USZAoTQXV0aGVudGljYXRlU1NIVXNlchIsLnRlbGVwb3J0LmF1dGgudjEuQXV0aGVudGljYXRlU1NIVXNlclJlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USaQoQQ3JlYXRlV2ViU2Vzc2lvbhIpLnRlbGVwb3J0LmF1dGgudjEuQ3JlYXRlV2ViU2Vzc2lvblJlcXVlc3QaKi50ZWxlcG9ydC5hdXRoLnYxLkNyZWF0ZVdlYlNlc3Npb25SZXNwb25zZRJVCg1HZXRXZWJTZXNzaW9uEiYudGVsZXBvcnQuYXV0aC52MS5HZXRXZWJTZXNzaW9uUmVxdWVzdBocLnRlbGVwb3J0LmF1dGgudjEuV2ViU2Vzc2lvbhJpChBEZWxldGVXZWJTZXNzaW9uEikudGVsZXBvcnQuYXV0aC52MS5EZWxldGVXZWJTZXNzaW9uUmVxdWVzdBoqLnRlbGVwb3J0LmF1dGgudjEuRGVsZXRlV2ViU2Vzc2lvblJlc3BvbnNlEmAKEUdlbmVyYXRlVXNlckNlcnRzEioudGVsZXBvcnQuYXV0aC52MS5HZW5lcmF0ZVVzZXJDZXJ0c1JlcXVlc3QaHy50ZWxlcG9ydC5hdXRoLnYxLkNlcnRzUmVzcG9uc2USYAoRR2VuZXJhdGVIb3N0Q2VydHMSKi50ZWxlcG9ydC5hdXRoLnYxLkdlbmVyYXRlSG9zdENlcnRzUmVxdWVzdBofLnRlbGVwb3J0LmF1dGgudjEuQ2VydHNSZXNwb25zZRJsChdSZWlzc3VlVXNlckNlcnRGb3JQcm94eRIwLnRlbGVwb3J0LmF1dGgudjEuUmVpc3N1ZVVzZXJDZXJ0Rm9yUHJveHlSZXF1ZXN0Gh8udGVsZXBvcnQuYXV0aC52MS5DZXJ0c1Jlc3BvbnNlEnUKFEdlbmVyYXRlRGF0YWJhc2VDZXJ0Ei0udGVsZXBvcnQuYXV0aC52MS5HZW5lcmF0ZURhdGFiYXNlQ2VydFJlcXVlc3QaLi50ZWxlcG9ydC5hdXRoLnYxLkdlbmVyYXRlRGF0YWJhc2VDZXJ0UmVzcG9uc2USbwoSR2V0Q2VydEF1dGhvcml0aWVzEisudGVsZXBvcnQuYXV0aC52MS5HZXRDZXJ0QXV0aG9yaXRpZXNSZXF1ZXN0GiwudGVsZXBvcnQuYXV0aC52MS5HZXRDZXJ0QXV0aG9yaXRpZXNSZXNwb25zZRJdCgxTZWFyY2hFdmVudHMSJS50ZWxlcG9ydC5hdXRoLnYxLlNlYXJjaEV2ZW50c1JlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLlNlYXJjaEV2ZW50c1Jlc3BvbnNlEmMKDkVtaXRBdWRpdEV2ZW50EicudGVsZXBvcnQuYXV0aC52MS5FbWl0QXVkaXRFdmVudFJlcXVlc3QaKC50ZWxlcG9ydC5hdXRoLnYxLkVtaXRBdWRpdEV2ZW50UmVzcG9uc2USdQoUVXBsb2FkUmVjb3JkaW5nQ2h1bmsSLS50ZWxlcG9ydC5hdXRoLnYxLlVwbG9hZFJlY29yZGluZ0NodW5rUmVxdWVzdBouLnRlbGVwb3J0LmF1dGgudjEuVXBsb2FkUmVjb3JkaW5nQ2h1bmtSZXNwb25zZRJdCgxHZXRSZWNvcmRpbmcSJS50ZWxlcG9ydC5hdXRoLnYxLkdldFJlY29yZGluZ1JlcXVlc3QaJi50ZWxlcG9ydC5hdXRoLnYxLkdldFJlY29yZGluZ1Jlc3BvbnNlElMKC1dhdGNoRXZlbnRzEiQudGVsZXBvcnQuYXV0aC52MS5XYXRjaEV2ZW50c1JlcXVlc3QaHC50ZWxlcG9ydC5hdXRoLnYxLldhdGNoRXZlbnQwAWIGcHJvdG8z");
 
 /**
  * @generated from message teleport.auth.v1.PingRequest
@@ -607,6 +607,211 @@ export const AuthenticateSSHUserRequestSchema: GenMessage<AuthenticateSSHUserReq
   messageDesc(file_teleport_auth_v1_auth, 21);
 
 /**
+ * @generated from message teleport.auth.v1.CreateWebSessionRequest
+ */
+export type CreateWebSessionRequest = Message<"teleport.auth.v1.CreateWebSessionRequest"> & {
+  /**
+   * @generated from field: string user = 1;
+   */
+  user: string;
+
+  /**
+   * @generated from field: string password = 2;
+   */
+  password: string;
+
+  /**
+   * @generated from field: string otp_code = 3;
+   */
+  otpCode: string;
+
+  /**
+   * Client address as seen by the proxy (for audit and login-ip).
+   *
+   * @generated from field: string remote_addr = 4;
+   */
+  remoteAddr: string;
+};
+
+/**
+ * Describes the message teleport.auth.v1.CreateWebSessionRequest.
+ * Use `create(CreateWebSessionRequestSchema)` to create a new message.
+ */
+export const CreateWebSessionRequestSchema: GenMessage<CreateWebSessionRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 22);
+
+/**
+ * @generated from message teleport.auth.v1.CreateWebSessionResponse
+ */
+export type CreateWebSessionResponse = Message<"teleport.auth.v1.CreateWebSessionResponse"> & {
+  /**
+   * The session id (the value of the __Host-session cookie).
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * The bearer token (a secret; returned only here). Every API call carries it in Authorization.
+   *
+   * @generated from field: string bearer_token = 2;
+   */
+  bearerToken: string;
+
+  /**
+   * Unix milliseconds: the certificates' expiry, and the session's.
+   *
+   * @generated from field: int64 expires_ms = 3;
+   */
+  expiresMs: bigint;
+
+  /**
+   * @generated from field: string user = 4;
+   */
+  user: string;
+
+  /**
+   * @generated from field: repeated string roles = 5;
+   */
+  roles: string[];
+};
+
+/**
+ * Describes the message teleport.auth.v1.CreateWebSessionResponse.
+ * Use `create(CreateWebSessionResponseSchema)` to create a new message.
+ */
+export const CreateWebSessionResponseSchema: GenMessage<CreateWebSessionResponse> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 23);
+
+/**
+ * @generated from message teleport.auth.v1.GetWebSessionRequest
+ */
+export type GetWebSessionRequest = Message<"teleport.auth.v1.GetWebSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message teleport.auth.v1.GetWebSessionRequest.
+ * Use `create(GetWebSessionRequestSchema)` to create a new message.
+ */
+export const GetWebSessionRequestSchema: GenMessage<GetWebSessionRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 24);
+
+/**
+ * @generated from message teleport.auth.v1.WebSession
+ */
+export type WebSession = Message<"teleport.auth.v1.WebSession"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+
+  /**
+   * @generated from field: repeated string roles = 3;
+   */
+  roles: string[];
+
+  /**
+   * Hex SHA-256 of the bearer token; the token itself is never stored.
+   *
+   * @generated from field: string bearer_token_sha256 = 4;
+   */
+  bearerTokenSha256: string;
+
+  /**
+   * Unix milliseconds.
+   *
+   * @generated from field: int64 created_ms = 5;
+   */
+  createdMs: bigint;
+
+  /**
+   * @generated from field: int64 expires_ms = 6;
+   */
+  expiresMs: bigint;
+
+  /**
+   * PEM (PKCS#8) private key the certificates certify.
+   *
+   * @generated from field: string private_key_pem = 7;
+   */
+  privateKeyPem: string;
+
+  /**
+   * OpenSSH certificate line.
+   *
+   * @generated from field: string ssh_cert = 8;
+   */
+  sshCert: string;
+
+  /**
+   * PEM X.509 client certificate.
+   *
+   * @generated from field: string tls_cert = 9;
+   */
+  tlsCert: string;
+
+  /**
+   * PEM of the host TLS CA certificates (they verify auth).
+   *
+   * @generated from field: repeated string tls_ca_certs = 10;
+   */
+  tlsCaCerts: string[];
+
+  /**
+   * JSON of the host cert_authority resources (no private keys): they verify nodes' host certificates.
+   *
+   * @generated from field: repeated string host_cas_json = 11;
+   */
+  hostCasJson: string[];
+};
+
+/**
+ * Describes the message teleport.auth.v1.WebSession.
+ * Use `create(WebSessionSchema)` to create a new message.
+ */
+export const WebSessionSchema: GenMessage<WebSession> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 25);
+
+/**
+ * @generated from message teleport.auth.v1.DeleteWebSessionRequest
+ */
+export type DeleteWebSessionRequest = Message<"teleport.auth.v1.DeleteWebSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message teleport.auth.v1.DeleteWebSessionRequest.
+ * Use `create(DeleteWebSessionRequestSchema)` to create a new message.
+ */
+export const DeleteWebSessionRequestSchema: GenMessage<DeleteWebSessionRequest> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 26);
+
+/**
+ * @generated from message teleport.auth.v1.DeleteWebSessionResponse
+ */
+export type DeleteWebSessionResponse = Message<"teleport.auth.v1.DeleteWebSessionResponse"> & {
+};
+
+/**
+ * Describes the message teleport.auth.v1.DeleteWebSessionResponse.
+ * Use `create(DeleteWebSessionResponseSchema)` to create a new message.
+ */
+export const DeleteWebSessionResponseSchema: GenMessage<DeleteWebSessionResponse> = /*@__PURE__*/
+  messageDesc(file_teleport_auth_v1_auth, 27);
+
+/**
  * @generated from message teleport.auth.v1.CertsResponse
  */
 export type CertsResponse = Message<"teleport.auth.v1.CertsResponse"> & {
@@ -649,7 +854,7 @@ export type CertsResponse = Message<"teleport.auth.v1.CertsResponse"> & {
  * Use `create(CertsResponseSchema)` to create a new message.
  */
 export const CertsResponseSchema: GenMessage<CertsResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 22);
+  messageDesc(file_teleport_auth_v1_auth, 28);
 
 /**
  * @generated from message teleport.auth.v1.GenerateUserCertsRequest
@@ -712,7 +917,7 @@ export type GenerateUserCertsRequest = Message<"teleport.auth.v1.GenerateUserCer
  * Use `create(GenerateUserCertsRequestSchema)` to create a new message.
  */
 export const GenerateUserCertsRequestSchema: GenMessage<GenerateUserCertsRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 23);
+  messageDesc(file_teleport_auth_v1_auth, 29);
 
 /**
  * @generated from message teleport.auth.v1.GenerateHostCertsRequest
@@ -766,7 +971,7 @@ export type GenerateHostCertsRequest = Message<"teleport.auth.v1.GenerateHostCer
  * Use `create(GenerateHostCertsRequestSchema)` to create a new message.
  */
 export const GenerateHostCertsRequestSchema: GenMessage<GenerateHostCertsRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 24);
+  messageDesc(file_teleport_auth_v1_auth, 30);
 
 /**
  * @generated from message teleport.auth.v1.GenerateDatabaseCertRequest
@@ -811,7 +1016,7 @@ export type GenerateDatabaseCertRequest = Message<"teleport.auth.v1.GenerateData
  * Use `create(GenerateDatabaseCertRequestSchema)` to create a new message.
  */
 export const GenerateDatabaseCertRequestSchema: GenMessage<GenerateDatabaseCertRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 25);
+  messageDesc(file_teleport_auth_v1_auth, 31);
 
 /**
  * @generated from message teleport.auth.v1.GenerateDatabaseCertResponse
@@ -837,7 +1042,7 @@ export type GenerateDatabaseCertResponse = Message<"teleport.auth.v1.GenerateDat
  * Use `create(GenerateDatabaseCertResponseSchema)` to create a new message.
  */
 export const GenerateDatabaseCertResponseSchema: GenMessage<GenerateDatabaseCertResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 26);
+  messageDesc(file_teleport_auth_v1_auth, 32);
 
 /**
  * @generated from message teleport.auth.v1.ReissueUserCertForProxyRequest
@@ -885,7 +1090,7 @@ export type ReissueUserCertForProxyRequest = Message<"teleport.auth.v1.ReissueUs
  * Use `create(ReissueUserCertForProxyRequestSchema)` to create a new message.
  */
 export const ReissueUserCertForProxyRequestSchema: GenMessage<ReissueUserCertForProxyRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 27);
+  messageDesc(file_teleport_auth_v1_auth, 33);
 
 /**
  * @generated from message teleport.auth.v1.GetCertAuthoritiesRequest
@@ -904,7 +1109,7 @@ export type GetCertAuthoritiesRequest = Message<"teleport.auth.v1.GetCertAuthori
  * Use `create(GetCertAuthoritiesRequestSchema)` to create a new message.
  */
 export const GetCertAuthoritiesRequestSchema: GenMessage<GetCertAuthoritiesRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 28);
+  messageDesc(file_teleport_auth_v1_auth, 34);
 
 /**
  * @generated from message teleport.auth.v1.GetCertAuthoritiesResponse
@@ -921,7 +1126,7 @@ export type GetCertAuthoritiesResponse = Message<"teleport.auth.v1.GetCertAuthor
  * Use `create(GetCertAuthoritiesResponseSchema)` to create a new message.
  */
 export const GetCertAuthoritiesResponseSchema: GenMessage<GetCertAuthoritiesResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 29);
+  messageDesc(file_teleport_auth_v1_auth, 35);
 
 /**
  * @generated from message teleport.auth.v1.SearchEventsRequest
@@ -967,7 +1172,7 @@ export type SearchEventsRequest = Message<"teleport.auth.v1.SearchEventsRequest"
  * Use `create(SearchEventsRequestSchema)` to create a new message.
  */
 export const SearchEventsRequestSchema: GenMessage<SearchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 30);
+  messageDesc(file_teleport_auth_v1_auth, 36);
 
 /**
  * @generated from message teleport.auth.v1.SearchEventsResponse
@@ -989,7 +1194,7 @@ export type SearchEventsResponse = Message<"teleport.auth.v1.SearchEventsRespons
  * Use `create(SearchEventsResponseSchema)` to create a new message.
  */
 export const SearchEventsResponseSchema: GenMessage<SearchEventsResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 31);
+  messageDesc(file_teleport_auth_v1_auth, 37);
 
 /**
  * @generated from message teleport.auth.v1.EmitAuditEventRequest
@@ -1006,7 +1211,7 @@ export type EmitAuditEventRequest = Message<"teleport.auth.v1.EmitAuditEventRequ
  * Use `create(EmitAuditEventRequestSchema)` to create a new message.
  */
 export const EmitAuditEventRequestSchema: GenMessage<EmitAuditEventRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 32);
+  messageDesc(file_teleport_auth_v1_auth, 38);
 
 /**
  * @generated from message teleport.auth.v1.EmitAuditEventResponse
@@ -1019,7 +1224,7 @@ export type EmitAuditEventResponse = Message<"teleport.auth.v1.EmitAuditEventRes
  * Use `create(EmitAuditEventResponseSchema)` to create a new message.
  */
 export const EmitAuditEventResponseSchema: GenMessage<EmitAuditEventResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 33);
+  messageDesc(file_teleport_auth_v1_auth, 39);
 
 /**
  * @generated from message teleport.auth.v1.UploadRecordingChunkRequest
@@ -1062,7 +1267,7 @@ export type UploadRecordingChunkRequest = Message<"teleport.auth.v1.UploadRecord
  * Use `create(UploadRecordingChunkRequestSchema)` to create a new message.
  */
 export const UploadRecordingChunkRequestSchema: GenMessage<UploadRecordingChunkRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 34);
+  messageDesc(file_teleport_auth_v1_auth, 40);
 
 /**
  * @generated from message teleport.auth.v1.UploadRecordingChunkResponse
@@ -1081,7 +1286,7 @@ export type UploadRecordingChunkResponse = Message<"teleport.auth.v1.UploadRecor
  * Use `create(UploadRecordingChunkResponseSchema)` to create a new message.
  */
 export const UploadRecordingChunkResponseSchema: GenMessage<UploadRecordingChunkResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 35);
+  messageDesc(file_teleport_auth_v1_auth, 41);
 
 /**
  * @generated from message teleport.auth.v1.GetRecordingRequest
@@ -1108,7 +1313,7 @@ export type GetRecordingRequest = Message<"teleport.auth.v1.GetRecordingRequest"
  * Use `create(GetRecordingRequestSchema)` to create a new message.
  */
 export const GetRecordingRequestSchema: GenMessage<GetRecordingRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 36);
+  messageDesc(file_teleport_auth_v1_auth, 42);
 
 /**
  * @generated from message teleport.auth.v1.GetRecordingResponse
@@ -1135,7 +1340,7 @@ export type GetRecordingResponse = Message<"teleport.auth.v1.GetRecordingRespons
  * Use `create(GetRecordingResponseSchema)` to create a new message.
  */
 export const GetRecordingResponseSchema: GenMessage<GetRecordingResponse> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 37);
+  messageDesc(file_teleport_auth_v1_auth, 43);
 
 /**
  * @generated from message teleport.auth.v1.WatchEventsRequest
@@ -1154,7 +1359,7 @@ export type WatchEventsRequest = Message<"teleport.auth.v1.WatchEventsRequest"> 
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 38);
+  messageDesc(file_teleport_auth_v1_auth, 44);
 
 /**
  * @generated from message teleport.auth.v1.WatchEvent
@@ -1190,7 +1395,7 @@ export type WatchEvent = Message<"teleport.auth.v1.WatchEvent"> & {
  * Use `create(WatchEventSchema)` to create a new message.
  */
 export const WatchEventSchema: GenMessage<WatchEvent> = /*@__PURE__*/
-  messageDesc(file_teleport_auth_v1_auth, 39);
+  messageDesc(file_teleport_auth_v1_auth, 45);
 
 /**
  * AuthService is the only way other services and tools reach cluster state.
@@ -1320,6 +1525,40 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof AuthenticateSSHUserRequestSchema;
     output: typeof CertsResponseSchema;
+  },
+  /**
+   * CreateWebSession logs a user in to the web UI (proxy only, on the user's behalf): the same
+   * password + OTP check with lockout as AuthenticateSSHUser, then auth generates a key pair, issues
+   * the user's certificates for it and stores a web session that expires with them. The bearer token
+   * is returned here once; auth keeps only its SHA-256.
+   *
+   * @generated from rpc teleport.auth.v1.AuthService.CreateWebSession
+   */
+  createWebSession: {
+    methodKind: "unary";
+    input: typeof CreateWebSessionRequestSchema;
+    output: typeof CreateWebSessionResponseSchema;
+  },
+  /**
+   * GetWebSession reads a web session with its key and certificates (proxy only), so the proxy can
+   * act as the user. It never returns the bearer token, only its SHA-256.
+   *
+   * @generated from rpc teleport.auth.v1.AuthService.GetWebSession
+   */
+  getWebSession: {
+    methodKind: "unary";
+    input: typeof GetWebSessionRequestSchema;
+    output: typeof WebSessionSchema;
+  },
+  /**
+   * DeleteWebSession ends a web session (logout): its owner, or a proxy on the owner's behalf.
+   *
+   * @generated from rpc teleport.auth.v1.AuthService.DeleteWebSession
+   */
+  deleteWebSession: {
+    methodKind: "unary";
+    input: typeof DeleteWebSessionRequestSchema;
+    output: typeof DeleteWebSessionResponseSchema;
   },
   /**
    * GenerateUserCerts issues certificates for the caller (renewal) or, for admins, any user.
