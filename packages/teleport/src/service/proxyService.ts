@@ -16,6 +16,8 @@ import { AuthClient } from '@teleport-ts/api/client/authClient';
 import { BadParameterError } from '@teleport-ts/api/errors';
 import type { DBProxySettings } from '@teleport-ts/api/webapi';
 import { startWebServer, type WebServer } from '../proxy/web/webServer.ts';
+import { TerminalServer } from '../proxy/web/terminal/terminalServer.ts';
+import { webSessionsOf } from '../proxy/web/webSession.ts';
 import { startDatabaseProxy, type DatabaseProxy } from '../proxy/db/dbProxy.ts';
 import { DatabaseServerCache } from '../proxy/db/dbServers.ts';
 import { UserTLSCAs } from '../proxy/db/userTLSCAs.ts';
@@ -150,11 +152,22 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
     ...(db && { dbSettings: dbSettings(db.proxy, opts) }),
     logger,
   };
+  // The web terminal logs in to this proxy's own SSH listener with the user's web session
+  // certificate, so nodes authorize, record and audit it exactly as a tsh session.
+  const terminal = ssh && new TerminalServer({
+    clusterName: opts.identity.clusterName,
+    sessions: webSessionsOf(ctx),
+    proxySSHAddr: () => ssh.address, hostCAKeys: () => ssh.hostCAKeys(), nodes: ssh.nodes,
+    trackers: authClient,
+    allowedOrigins: () => (publicAddr ? [`https://${publicAddr}`] : []),
+    clock: opts.clock, logger: componentLogger(opts.logger, 'proxy:terminal'),
+  });
   const web = await startWebServer({
     ctx, listenAddr: opts.webListenAddr, certPEM: keyPair.certPEM, keyPEM: keyPair.keyPEM,
     authAddr: parseHostPort(opts.authAddr, { defaultPort: 3025 }),
     ...(tunnel && { onTunnelConnection: (socket: TLSSocket) => tunnel.server.injectSocket(socket) }),
     ...(db && { database: db.proxy.webHandlers }),
+    ...(terminal && { upgrades: [terminal] }),
   });
   if (!publicAddr) publicAddr = `${publicHost}:${web.address.port}`;
   let presence: ProxyPresence | undefined;

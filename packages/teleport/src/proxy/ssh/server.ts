@@ -60,6 +60,8 @@ export interface ProxySSHServer {
   nodes: NodeResolver;
   /** The part that terminates SSH in proxy recording mode (exposed for diagnostics and tests). */
   forwarder: SessionForwarder;
+  /** The cluster's SSH host CA public key blobs as the listener knows them now (watched; for the web terminal). */
+  hostCAKeys(): Buffer[];
   /** Stops listening, ends every client connection and forwarded pipe, and stops the watches. */
   close(): Promise<void>;
 }
@@ -150,6 +152,7 @@ export async function startProxySSHServer(opts: ProxySSHServerOptions): Promise<
     address,
     nodes,
     forwarder,
+    hostCAKeys: () => hostCAs.keys(),
     close() {
       closing ??= (async () => {
         shutdown.abort();
