@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 const serverDirs = ['auth', 'backend', 'ca', 'events', 'services', 'proxy', 'reversetunnel', 'srv', 'service', 'config'];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'packages/api/src/gen/**', 'packages/web/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'packages/api/src/gen/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -37,6 +37,26 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [{ group: [...serverDirs.flatMap((d) => [`../../${d}/*`, `../${d}/*`, `../../../${d}/*`]), '@teleport-ts/teleport/*'],
           message: 'client code (tsh, client/) must not import server code; use @teleport-ts/api or client/ (see docs/architecture.md).' }],
+      }],
+    },
+  },
+  {
+    // The web UI (React, TSX) follows the same TypeScript rules.
+    files: ['packages/web/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The web UI runs in browsers and is served to anyone who can reach the proxy: it may not
+    // bundle server code (secrets, server logic) or Node built-ins. vite.config.ts runs in Node.
+    files: ['packages/web/src/**/*.ts', 'packages/web/src/**/*.tsx'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['@teleport-ts/teleport', '@teleport-ts/teleport/*', '**/teleport/src/**', 'node:*'],
+          message: 'the web UI runs in the browser: it talks to the cluster only through the web API (see docs/webapi.md).' }],
       }],
     },
   },
