@@ -4,6 +4,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { ensureWebBuild } from './web-build.js';
 
 const args = process.argv.slice(2);
 const suite = args[0] ?? 'all';
@@ -24,14 +25,25 @@ function findTests(dir) {
 }
 
 const roots = extra.length ? extra
-  : suite === 'unit' ? ['packages/api/src', 'packages/teleport/src']
+  : suite === 'unit' ? ['packages/api/src', 'packages/teleport/src', 'packages/web/src']
   : suite === 'integration' ? ['integration']
-  : ['packages/api/src', 'packages/teleport/src', 'integration'];
+  : ['packages/api/src', 'packages/teleport/src', 'packages/web/src', 'integration'];
 const files = roots.flatMap((r) => (statSync(r).isDirectory() ? findTests(r) : [r])).sort();
 if (files.length === 0) {
   console.error(`no test files found under ${roots.join(', ')}`);
   process.exit(1);
 }
+// The browser tests (integration/webUI.test.ts) drive the built UI: build it first when it is missing
+// or stale. TELEPORT_SKIP_WEB_BUILD=1 skips this (those tests then skip themselves without a build).
+if (files.some((f) => path.resolve(f).startsWith(path.resolve('integration') + path.sep)) && !process.env.TELEPORT_SKIP_WEB_BUILD) {
+  try {
+    await ensureWebBuild();
+  } catch (err) {
+    console.error(`ERROR: ${err.message}. Fix the build, or set TELEPORT_SKIP_WEB_BUILD=1 to run the tests without the web UI.`);
+    process.exit(1);
+  }
+}
+
 // A test file that leaks a handle (a socket, a child process) never exits, and Node 20's runner
 // waits for it forever; a watchdog turns that into a clear failure instead of a hung CI job.
 const limitMinutes = Number(process.env.TEST_TIMEOUT_MINUTES ?? 15);

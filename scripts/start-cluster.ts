@@ -5,6 +5,9 @@
  * .teleport-dev/data), starts teleport, and creates the first admin user with an invite link; on later
  * runs it reuses everything and prints how to log in. Stop it with Ctrl-C.
  *
+ * The web UI (packages/web/dist, served at https://localhost:3080/web) is built first when it is
+ * missing or older than packages/web/src.
+ *
  * Environment: TELEPORT_DEV_DIR (default ./.teleport-dev), TELEPORT_DEV_HOST (listen host, default
  * 127.0.0.1), TELEPORT_DEV_ADMIN (default teleport-admin).
  */
@@ -15,12 +18,20 @@ import { isNotFound } from '@teleport-ts/api/errors';
 import { runTeleport } from '../packages/teleport/src/tool/teleport/main.ts';
 import { runTctl } from '../packages/teleport/src/tool/tctl/main.ts';
 import type { TeleportProcess } from '../packages/teleport/src/service/teleportProcess.ts';
+import { ensureWebBuild } from './web-build.js';
 
 const devDir = path.resolve(process.env.TELEPORT_DEV_DIR ?? '.teleport-dev');
 const host = process.env.TELEPORT_DEV_HOST ?? '127.0.0.1';
 const admin = process.env.TELEPORT_DEV_ADMIN ?? 'teleport-admin';
 const configPath = path.join(devDir, 'teleport.yaml');
 const osUser = os.userInfo().username;
+
+try {
+  await ensureWebBuild();
+} catch (err) {
+  // The cluster is still useful without the UI (tsh, tctl); the proxy answers /web with how to build it.
+  console.error(`WARNING: ${(err as Error).message}; starting without the web UI.`);
+}
 
 if (!existsSync(configPath)) {
   mkdirSync(devDir, { recursive: true, mode: 0o700 });
@@ -80,6 +91,7 @@ async function bootstrap(proc: TeleportProcess): Promise<void> {
   const proxy = proc.proxy?.publicAddr ?? 'localhost:3080';
   console.log(
     `\n${hasPassword ? '' : 'Open the link above, set a password and scan the TOTP secret with an authenticator app. Then:\n'}` +
+      `Web UI:        https://${proxy}/web\n` +
       `Log in:        npx tsh login --proxy=${proxy} --user=${admin} --insecure\n` +
       `Check:         npx tsh status\n` +
       `Administer:    npx tctl -c ${configPath} users ls\n` +

@@ -3,7 +3,8 @@
  * The proxy's HTTPS web API against a real auth service: an auth TLS listener and the proxy's
  * AuthClient (authenticated with a Proxy host identity), both on 127.0.0.1:0. Covers ping, the invite
  * flow (GET/PUT password token), password login for tsh (POST /v1/webapi/ssh/certs), the error
- * edge (404/405/400/403/413 as JSON with a code), security headers, and the CSP-protected invite page.
+ * edge (404/405/400/403/413 as JSON with a code) and security headers. The invite page is the web UI's
+ * (served by proxy/web/static.ts, tested in static.test.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -306,30 +307,6 @@ describe('proxy web API', () => {
         pump();
       });
       assertError(r, 413, 'limit_exceeded', /larger than 1 MiB/);
-    });
-  });
-
-  describe('invite page', () => {
-    it('serves the HTML with a strict CSP and no inline script', async () => {
-      const r = await request('GET', `/web/invite/${'a'.repeat(32)}`);
-      assert.equal(r.status, 200);
-      assert.match(r.headers['content-type'] ?? '', /^text\/html; charset=utf-8$/);
-      assertSecurityHeaders(r);
-      assert.match(r.text, /<script src="\/web\/invite\.js"><\/script>/);
-      assert.doesNotMatch(r.text.replace(/<script src="[^"]+"><\/script>/g, ''), /<script|\son[a-z]+=|\sstyle=/i);
-      assert.equal((await request('GET', `/web/reset/${'a'.repeat(32)}`)).text, r.text);
-    });
-
-    it('serves its script and stylesheet with the same headers', async () => {
-      const js = await request('GET', '/web/invite.js');
-      assert.equal(js.status, 200);
-      assert.match(js.headers['content-type'] ?? '', /^text\/javascript/);
-      assertSecurityHeaders(js);
-      assert.match(js.text, /\/v1\/webapi\/users\/password\/token/);
-      assert.match(js.text, /btoa\(/, 'the page sends the password base64-encoded');
-      const css = await request('GET', '/web/invite.css');
-      assert.match(css.headers['content-type'] ?? '', /^text\/css/);
-      assertSecurityHeaders(css);
     });
   });
 });

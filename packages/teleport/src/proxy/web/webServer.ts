@@ -1,6 +1,6 @@
 /**
  * @module proxy/web/webServer
- * The proxy's web port (default 3080): the HTTPS web API and, for now, the plain invite page. Uses
+ * The proxy's web port (default 3080): the HTTPS web API and the web UI (static.ts, under /web). Uses
  * the configured `https_keypairs` or a self-signed certificate kept in the data dir. With
  * `onTunnelConnection`, connections that negotiate the TLS ALPN protocol `teleport-reversetunnel`
  * (agents dialling in through the web port) are handed to the reverse-tunnel server instead.
@@ -27,7 +27,9 @@ import type { WebContext } from './handlers/context.ts';
 import { pingHandler } from './handlers/ping.ts';
 import { getPasswordTokenHandler, putPasswordTokenHandler } from './handlers/passwordToken.ts';
 import { sshCertsHandler } from './handlers/sshCerts.ts';
-import { invitePageHandler, inviteScriptHandler, inviteStyleHandler } from './handlers/invitePage.ts';
+import { addWebUIRoutes } from './apiRoutes.ts';
+import { webSessionsOf } from './webSession.ts';
+import { StaticUI } from './static.ts';
 import { newMultiplexer, type MultiplexerHandlers } from '../db/multiplexer.ts';
 
 /** A running web listener. */
@@ -44,16 +46,15 @@ export function buildRouter(ctx: WebContext): Router {
     limiter.take(req.socket.remoteAddress ?? 'unknown');
     await h(req, res, params);
   };
-  return new Router()
+  const router = new Router()
     .add('GET', WebAPIPaths.ping, pingHandler(ctx))
     .add('GET', `${WebAPIPaths.passwordToken}/:token`, limited(getPasswordTokenHandler(ctx)))
     .add('PUT', WebAPIPaths.passwordToken, limited(putPasswordTokenHandler(ctx)))
     .add('POST', WebAPIPaths.sshCerts, limited(sshCertsHandler(ctx)))
-    .add('GET', `${WebAPIPaths.invitePage}/:token`, invitePageHandler)
-    .add('GET', `${WebAPIPaths.resetPage}/:token`, invitePageHandler)
-    .add('GET', '/web/invite.js', inviteScriptHandler)
-    .add('GET', '/web/invite.css', inviteStyleHandler)
     .add('GET', '/healthz', async (_req, res) => sendJSON(res, 200, { status: 'ok' }));
+  addWebUIRoutes(router, ctx, limited);
+  // The built UI under /web/* (and / -> /web), registered last so every route above wins.
+  return new StaticUI().register(router);
 }
 
 /** Starts the HTTPS server. */
@@ -70,6 +71,12 @@ export async function startWebServer(opts: {
   database?: Omit<MultiplexerHandlers, 'tls'>;
   /** How long a client may take to send its first bytes (default 10 s). */
   peekTimeoutMs?: number;
+  /**
+   * Upgrade (WebSocket) endpoints besides the auth tunnel, e.g. the web terminal
+   * (proxy/web/terminal/terminalServer.ts): the first whose `matches` accepts the path handles it;
+   * `close` runs when the server closes.
+   */
+  upgrades?: Array<{ matches(pathname: string): boolean; handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void; close?(): void }>;
 }): Promise<WebServer> {
   const router = buildRouter(opts.ctx);
   const logger = opts.ctx.logger;
@@ -108,9 +115,16 @@ export async function startWebServer(opts: {
       onTunnel(socket);
     });
   }
-  if (opts.authAddr) {
+  const upgrades = opts.upgrades ?? [];
+  if (opts.authAddr || upgrades.length > 0) {
     const authAddr = opts.authAddr;
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleAuthTunnelUpgrade(req, socket, head, { authAddr, logger }));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+      const endpoint = upgrades.find((u) => u.matches(pathname));
+      if (endpoint) endpoint.handleUpgrade(req, socket, head);
+      else if (authAddr) handleAuthTunnelUpgrade(req, socket, head, { authAddr, logger });
+      else socket.destroy();
+    });
   }
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
@@ -137,6 +151,8 @@ export async function startWebServer(opts: {
     address: { host: a.address, port: a.port },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const u of upgrades) u.close?.();
+        webSessionsOf(opts.ctx).close(); // the per-session connections to auth
         // Stops the timeout checks; its callback reports "not running", which is expected.
         server.close(() => undefined);
         listener.close(() => resolve());
