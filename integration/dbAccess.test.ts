@@ -320,6 +320,16 @@ describe('database access end to end', { skip: postgresTestSkip || mariadbTestSk
     assert.ok(stored.stdout.includes('pg-pw') && !stored.stdout.includes(APP_PASSWORD), 'the password never reaches the backend');
   });
 
+  test('tsh bench postgres and mysql run a fixed-rate load through the proxy', async () => {
+    for (const [proto, db, dbName] of [['postgres', 'pg', 'test'], ['mysql', 'maria', 'test_db']] as const) {
+      const r = await tsh(['bench', proto, '--db-user=alice', `--db-name=${dbName}`, '--rate=10', '--duration=1s', db], { timeoutMs: 30_000 });
+      assert.equal(r.code, 0, describeResult(r));
+      assert.match(r.stdout, /Requests originated: 10\b/);
+      assert.match(r.stdout, /Requests failed: 0\b/);
+      assert.match(r.stdout, /^99\s+\d/m);
+    }
+  });
+
   test('psql Ctrl-C cancels a running query through the proxy', async () => {
     const pgEnv = await postgresEnv('alice', 'test');
     const p = procs.start('psql', ['-X', '-c', 'select pg_sleep(30)'], { env: { ...env, ...pgEnv } });

@@ -10,6 +10,7 @@
  * mode proxy/proxy-sync) or the node is agentless (sub_kind openssh), the proxy terminates the
  * client's SSH itself and re-originates it to the node as the user, recording there (forwardServer).
  */
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { ClientInfo, Connection } from 'ssh2';
@@ -78,6 +79,8 @@ export async function startProxySSHServer(opts: ProxySSHServerOptions): Promise<
   const logger = componentLogger(opts.logger, 'proxy:ssh');
   const audit = auditSink(opts.authClient, logger);
   const shutdown = new AbortController();
+  // Every open node connection listens for shutdown (and stops listening when it closes); thousands may be open.
+  setMaxListeners(0, shutdown.signal);
   const nodes = new NodeResolver({ source: opts.authClient, clusterName: opts.clusterName, clock, logger });
   const userCAs = new UserCAKeys({ source: opts.authClient, clusterName: opts.clusterName, initial: identity.sshUserCAKeys ?? [], logger });
   const hostCAs = new UserCAKeys({ source: opts.authClient, clusterName: opts.clusterName, initial: identity.sshHostCAKeys ?? [], logger, caType: 'host' });

@@ -22,6 +22,7 @@ import { registerRecordingsCommands } from './recordings.ts';
 import { authClientGetter } from './cluster.ts';
 import { registerDbCommands } from './db.ts';
 import { registerProxyDbCommand } from './proxyDb.ts';
+import { registerBenchCommands } from './bench.ts';
 
 /** Extra knobs for tests. */
 export interface TshOptions {
@@ -57,6 +58,7 @@ export async function runTsh(argv: string[], io: CLIIO = processIO(), options: T
   registerProxyDbCommand(program, ctx);
   registerDbCommands(program, ctx);
   registerSessionCommands(program, ctx);
+  registerBenchCommands(program, ctx);
   const getAuthClient = authClientGetter(ctx, program);
   registerPlayCommand(program, io, getAuthClient);
   registerRecordingsCommands(program, io, getAuthClient);
