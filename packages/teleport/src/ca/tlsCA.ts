@@ -185,7 +185,24 @@ export function createTLSCA(opts: CreateTLSCAOptions): TLSCAKeyPair {
 }
 
 /** Loads the CA certificate and key and checks that they belong together and form a CA. */
+/**
+ * Parsed CAs by their PEM text. Parsing and checking the CA certificate and key was 37% of issuing
+ * a certificate (docs/benchmarks.md); a CA's PEM never changes, and rotation brings new PEM text.
+ */
+const loadedCAs = new Map<string, { cert: x509.X509Certificate; key: KeyObject }>();
+const MAX_LOADED_CAS = 32;
+
 function loadCA(certPEM: string, keyPEM: string): { cert: x509.X509Certificate; key: KeyObject } {
+  const cacheKey = `${certPEM}\n${keyPEM}`;
+  const cached = loadedCAs.get(cacheKey);
+  if (cached) return cached;
+  const loaded = parseCA(certPEM, keyPEM);
+  if (loadedCAs.size >= MAX_LOADED_CAS) loadedCAs.delete(loadedCAs.keys().next().value as string);
+  loadedCAs.set(cacheKey, loaded);
+  return loaded;
+}
+
+function parseCA(certPEM: string, keyPEM: string): { cert: x509.X509Certificate; key: KeyObject } {
   const cert = parseCertificate(certPEM);
   const key = privateKeyFromPEM(keyPEM);
   if (!spkiDER(key).equals(Buffer.from(cert.publicKey.rawData))) {

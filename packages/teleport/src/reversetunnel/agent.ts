@@ -129,7 +129,8 @@ export class TunnelAgent extends EventEmitter {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => reject(new ConnectionProblemError(`cannot reach the proxy at ${this.opts.addr}: ${err.code ?? err.message}`, { cause: err }));
       if (!this.opts.alpn) {
-        const sock = net.connect({ host, port });
+        // Interactive protocols: without TCP_NODELAY every small query waits ~40 ms for delayed ACKs (docs/benchmarks.md).
+        const sock = net.connect({ host, port, noDelay: true });
         this.sock = sock;
         sock.once('error', onError);
         sock.once('connect', () => {
@@ -146,6 +147,7 @@ export class TunnelAgent extends EventEmitter {
         host, port, ALPNProtocols: [ALPN_REVERSE_TUNNEL], rejectUnauthorized: this.opts.insecureTLS !== true,
         ...(net.isIP(host) === 0 && { servername: host }),
       });
+      sock.setNoDelay(true);
       this.sock = sock;
       // Node's TLS server answers an ALPN list it shares nothing with by a fatal alert.
       sock.once('error', (err: NodeJS.ErrnoException) => (err.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL' ? reject(noALPN()) : onError(err)));

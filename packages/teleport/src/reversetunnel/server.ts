@@ -254,6 +254,8 @@ export class ReverseTunnelServer extends EventEmitter {
   }
 
   private onConnection(conn: Connection, info: ClientInfo): void {
+    // Tunnels carry interactive traffic (SSH sessions, database queries): no Nagle delay.
+    connectionSocket(conn)?.setNoDelay?.(true);
     if (this.closing) {
       connectionSocket(conn)?.destroy();
       return;

@@ -192,7 +192,11 @@ describe('database service', () => {
     assert.equal(s?.ctx.header.client_addr, '10.0.0.7:5555');
     assert.equal(s?.upstreamCN, 'alice');
     assert.match(s?.upstreamIssuer ?? '', /OU=db/, 'the upstream client certificate comes from the db CA');
-    const events = t.audit.all().filter((e) => e.sid === s?.ctx.sessionId);
+    // The end event is emitted as the session winds down, just after the client saw EOF.
+    const events = await eventually(() => {
+      const all = t.audit.all().filter((e) => e.sid === s?.ctx.sessionId);
+      return all.some((e) => e.code === 'TDB01I') ? all : undefined;
+    }, 'the session end event');
     assert.deepEqual(events.map((e) => e.code), ['TDB00I', 'TDB02I', 'TDB01I']);
     assert.equal(events[1]?.db_query, 'select $1');
     assert.deepEqual(events[1]?.db_query_parameters, ['42']);

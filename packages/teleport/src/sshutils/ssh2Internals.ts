@@ -34,7 +34,7 @@ interface ProtocolInternals {
 type OpenCallback = ((err: Error | undefined, channel?: Channel) => void) & { type?: string };
 
 /** A connection's transport: a TCP socket, or another stream (e.g. a tunnel) without addresses. */
-export type ConnectionSocket = Duplex & { localAddress?: string; localPort?: number; remoteAddress?: string; remotePort?: number };
+export type ConnectionSocket = Duplex & { localAddress?: string; localPort?: number; remoteAddress?: string; remotePort?: number; setNoDelay?: (noDelay?: boolean) => unknown };
 
 /** The parts of ssh2's server-side client connection used here. */
 interface ConnectionInternals {

@@ -152,7 +152,7 @@ export async function startDatabaseProxy(opts: DatabaseProxyOptions): Promise<Da
   const listeners: net.Server[] = [];
   const sockets = new Set<Socket>();
   const listen = async (addr: { host: string; port: number }, onSocket: (s: Socket) => void): Promise<{ host: string; port: number }> => {
-    const server = net.createServer((s) => {
+    const server = net.createServer({ noDelay: true }, (s) => {
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
       onSocket(s);

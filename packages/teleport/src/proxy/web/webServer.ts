@@ -128,7 +128,8 @@ export async function startWebServer(opts: {
   }
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
-  const listener = net.createServer(newMultiplexer({
+  // noDelay: the web port also carries PostgreSQL, ALPN-routed databases and tunnels.
+  const listener = net.createServer({ noDelay: true }, newMultiplexer({
     handlers: { ...opts.database, tls: (socket) => server.emit('connection', socket) },
     ...(opts.peekTimeoutMs !== undefined && { peekTimeoutMs: opts.peekTimeoutMs }),
     logger,

@@ -103,7 +103,8 @@ function authResponseFor(plugin: string, data: Buffer, password: string | undefi
 
 function connectTCP(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = netConnect({ host, port });
+    // Interactive protocols: without TCP_NODELAY every small query waits ~40 ms for delayed ACKs (docs/benchmarks.md).
+    const s = netConnect({ host, port, noDelay: true });
     s.once('connect', () => {
       s.off('error', reject);
       resolve(s);

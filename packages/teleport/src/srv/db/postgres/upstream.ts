@@ -56,7 +56,8 @@ export function parseAddress(uri: string): UpstreamAddress {
 /** Connects to the database and negotiates TLS the PostgreSQL way (SSLRequest first). */
 export async function openUpstreamTLS(addr: UpstreamAddress, tlsOptions: ConnectionOptions): Promise<TLSSocket> {
   const where = `${addr.host}:${addr.port}`;
-  const raw = netConnect({ host: addr.host, port: addr.port });
+  // Interactive protocols: without TCP_NODELAY every small query waits ~40 ms for delayed ACKs (docs/benchmarks.md).
+  const raw = netConnect({ host: addr.host, port: addr.port, noDelay: true });
   try {
     await new Promise<void>((resolve, reject) => {
       raw.once('connect', resolve);
