@@ -45,17 +45,12 @@ export class Authorizer {
     private readonly clock: Clock,
   ) {}
 
+  /** Parsed peer certificates by TLS connection (dropped with the socket). */
+  private readonly peers = new WeakMap<TLSSocket, { identity: Identity; issuerFingerprint: string }>();
+
   /** Authorizes a connection: the socket must have passed TLS client verification. */
   async fromSocket(socket: TLSSocket): Promise<AuthContext> {
-    const peer = socket.getPeerCertificate(true);
-    // Presence first: without a certificate Node reports a misleading UNABLE_TO_GET_ISSUER_CERT.
-    if (!peer?.raw || peer.raw.length === 0) {
-      throw new AccessDeniedError('no client certificate presented: log in with tsh login or use an identity file');
-    }
-    if (!socket.authorized) throw new AccessDeniedError(refusedCertificateMessage(socket.authorizationError));
-    const issuer = peer.issuerCertificate;
-    const issuerFingerprint = issuer?.fingerprint256 ?? '';
-    const identity = identityFromCertificate(peer.raw);
+    const { identity, issuerFingerprint } = this.peerOf(socket);
     const signer = await this.keyring.tlsCATypeByFingerprint(issuerFingerprint);
     if (signer === 'host') {
       const role = identity.systemRoles?.[0] ?? identity.groups[0];
@@ -64,6 +59,26 @@ export class Authorizer {
     }
     if (signer === 'user') return this.forUser(identity);
     throw new AccessDeniedError('client certificate is not signed by this cluster\'s user or host certificate authority');
+  }
+
+  /**
+   * The verified peer certificate's identity and issuer, parsed once per TLS connection: a
+   * connection's certificate cannot change, and parsing it on every RPC was the largest cost of a
+   * cheap call (docs/benchmarks.md). What the identity is allowed to do is still decided per call.
+   */
+  private peerOf(socket: TLSSocket): { identity: Identity; issuerFingerprint: string } {
+    const known = this.peers.get(socket);
+    if (known) return known;
+    const peer = socket.getPeerCertificate(true);
+    // Presence first: without a certificate Node reports a misleading UNABLE_TO_GET_ISSUER_CERT.
+    if (!peer?.raw || peer.raw.length === 0) {
+      throw new AccessDeniedError('no client certificate presented: log in with tsh login or use an identity file');
+    }
+    if (!socket.authorized) throw new AccessDeniedError(refusedCertificateMessage(socket.authorizationError));
+    // Frozen: every call of this connection shares it.
+    const parsed = { identity: Object.freeze(identityFromCertificate(peer.raw)), issuerFingerprint: peer.issuerCertificate?.fingerprint256 ?? '' };
+    this.peers.set(socket, parsed);
+    return parsed;
   }
 
   /** Context for a user identity (also used by the proxy's web sessions later). */
