@@ -29,6 +29,7 @@ import { loadOrCreateSelfSigned, type KeyPairPEM } from '../proxy/selfSignedCert
 import { componentLogger, type Logger } from '../utils/logger.ts';
 import { parseHostPort } from '../config/netAddr.ts';
 import { UserCAKeys } from '../proxy/ssh/userCAKeys.ts';
+import { CertAuthorityCache } from '../proxy/certAuthorityCache.ts';
 import { tunnelNodeDialer } from '../reversetunnel/nodeDialer.ts';
 import type { ProxyEndpoint } from '../reversetunnel/protocol.ts';
 import { ReverseTunnelServer } from '../reversetunnel/server.ts';
@@ -124,10 +125,13 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
   const publicHost = opts.publicAddr?.replace(/:\d+$/, '') ?? opts.nodeName;
   const keyPair = await loadKeyPair(opts, [publicHost, opts.nodeName]);
   let publicAddr = opts.publicAddr ?? '';
-  const tunnel = opts.tunnelListenAddr ? await startTunnel(opts, authClient, logger) : undefined;
+  // One watch of the cluster's CAs for the SSH listener, the tunnel and database access.
+  const cas = new CertAuthorityCache({ source: authClient, logger });
+  const tunnel = opts.tunnelListenAddr ? await startTunnel(opts, cas, logger) : undefined;
   // The SSH listener starts first so ping can advertise the port it really bound.
   const ssh = opts.sshListenAddr
     ? await startProxySSHServer({
+        certAuthorities: cas,
         identity: opts.identity, authClient, listenAddr: opts.sshListenAddr, clusterName: opts.identity.clusterName,
         // Proxy recording mode spools recordings here before shipping them to auth.
         dataDir: opts.dataDir,
@@ -140,7 +144,7 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
   const sshListen = ssh && !opts.publicAddr ? `${ssh.address.host.includes(':') ? `[${ssh.address.host}]` : ssh.address.host}:${ssh.address.port}` : undefined;
   const sshPublicAddr = opts.sshPublicAddr ?? sshListen ?? `${publicHost}:${ssh?.address.port ?? 3023}`;
   const tunnelPublicAddr = opts.tunnelPublicAddr ?? (tunnel && advertised(tunnel.address, opts)) ?? `${publicHost}:3024`;
-  const db = tunnel ? await startDatabaseAccess(opts, authClient, tunnel.server, keyPair, logger) : undefined;
+  const db = tunnel ? await startDatabaseAccess(opts, authClient, cas, tunnel.server, keyPair, logger) : undefined;
   const ctx = {
     authClient,
     clusterName: opts.identity.clusterName,
@@ -192,17 +196,18 @@ export async function startProxyService(opts: ProxyServiceOptions): Promise<Runn
       const graceful = closeOpts.graceful ?? true;
       await tunnel?.close(graceful);
       await Promise.all([web.close(), ssh?.close(), presence?.stop({ graceful }), db?.close()]);
+      await cas.close();
     },
   };
 }
 
 /** Starts the reverse-tunnel server on opts.tunnelListenAddr, checking agents against the live host CA keys. */
-async function startTunnel(opts: ProxyServiceOptions, authClient: AuthClient, logger: Logger): Promise<{
+async function startTunnel(opts: ProxyServiceOptions, cas: CertAuthorityCache, logger: Logger): Promise<{
   server: ReverseTunnelServer; address: { host: string; port: number }; close(graceful: boolean): Promise<void>;
 }> {
   const listen = opts.tunnelListenAddr ?? { host: '0.0.0.0', port: 3024 };
   const hostCAs = new UserCAKeys({
-    source: authClient, clusterName: opts.identity.clusterName, initial: opts.identity.sshHostCAKeys ?? [], caType: 'host',
+    cas, clusterName: opts.identity.clusterName, initial: opts.identity.sshHostCAKeys ?? [], caType: 'host',
     logger: componentLogger(opts.logger, 'proxy:tunnel'),
   });
   const server = new ReverseTunnelServer({ identity: opts.identity, hostCAKeys: () => hostCAs.keys(), clock: opts.clock, logger: opts.logger });
@@ -238,10 +243,10 @@ function dbSettings(db: DatabaseProxy, opts: ProxyServiceOptions): DBProxySettin
  * database TLS upgrade.
  */
 async function startDatabaseAccess(
-  opts: ProxyServiceOptions, authClient: AuthClient, tunnel: ReverseTunnelServer, keyPair: KeyPairPEM, logger: Logger,
+  opts: ProxyServiceOptions, authClient: AuthClient, cas: CertAuthorityCache, tunnel: ReverseTunnelServer, keyPair: KeyPairPEM, logger: Logger,
 ): Promise<{ proxy: DatabaseProxy; close(): Promise<void> }> {
   const dbLogger = componentLogger(opts.logger, 'proxy:db');
-  const userCAs = new UserTLSCAs({ source: authClient, clusterName: opts.identity.clusterName, initial: opts.identity.userTLSCACerts ?? [], logger: dbLogger });
+  const userCAs = new UserTLSCAs({ cas, clusterName: opts.identity.clusterName, initial: opts.identity.userTLSCACerts ?? [], logger: dbLogger });
   const servers = new DatabaseServerCache({ source: authClient, clock: opts.clock, logger: dbLogger });
   let proxy: DatabaseProxy;
   try {

@@ -5,13 +5,14 @@
  * watching cert_authority resources (proxy/ssh/resourceCache). Until the first snapshot arrives the
  * certificates from the proxy's own identity are used, so database logins work from the first second.
  */
-import type { CertAuthority } from '@teleport-ts/api/types/certAuthority';
 import type { Logger } from '../../utils/logger.ts';
-import { ResourceCache, type WatchSource } from '../ssh/resourceCache.ts';
+import type { WatchSource } from '../ssh/resourceCache.ts';
+import { CertAuthorityCache } from '../certAuthorityCache.ts';
 
 /** Inputs of {@link UserTLSCAs}. */
 export interface UserTLSCAsOptions {
-  source: WatchSource;
+  /** A CA cache shared with the rest of the proxy (not closed here), or a source to watch alone. */
+  cas: CertAuthorityCache | WatchSource;
   clusterName: string;
   /** PEM certificates to trust before the first snapshot (LocalIdentity.userTLSCACerts). */
   initial: readonly string[];
@@ -20,40 +21,34 @@ export interface UserTLSCAsOptions {
 
 /** The current user CA certificates, for {@link newUserTLSUpgrade}'s `userCAs`. */
 export class UserTLSCAs {
-  private readonly cache: ResourceCache<CertAuthority>;
-  private current: string[] | undefined;
+  private readonly cas: CertAuthorityCache;
+  private readonly ownsCache: boolean;
+  private current: { generation: number; certs: string[] } | undefined;
 
   constructor(private readonly opts: UserTLSCAsOptions) {
-    this.cache = new ResourceCache<CertAuthority>({
-      source: opts.source,
-      kind: 'cert_authority',
-      keyOf: (ca) => `${ca.spec.type}/${ca.metadata.name}`,
-      logger: opts.logger,
-      onChange: () => (this.current = undefined),
-    });
+    this.ownsCache = !(opts.cas instanceof CertAuthorityCache);
+    this.cas = opts.cas instanceof CertAuthorityCache ? opts.cas : new CertAuthorityCache({ source: opts.cas, logger: opts.logger });
   }
 
   /** Settles once the first snapshot of CAs is loaded. */
   get ready(): Promise<void> {
-    return this.cache.ready;
+    return this.cas.ready;
   }
 
   /** The trusted user CA certificates now (PEM). */
   certs(): string[] {
-    if (!this.cache.hasSnapshot) return [...this.opts.initial];
-    if (this.current) return this.current;
-    const out: string[] = [];
-    for (const ca of this.cache.values()) {
-      if (ca.spec.type !== 'user' || ca.spec.cluster_name !== this.opts.clusterName) continue;
-      for (const k of [...(ca.spec.active_keys.tls ?? []), ...(ca.spec.additional_trusted_keys?.tls ?? [])]) out.push(k.cert);
+    if (!this.cas.hasSnapshot) return [...this.opts.initial];
+    const generation = this.cas.generation;
+    if (this.current?.generation !== generation) {
+      const out = this.cas.trusted('user', this.opts.clusterName, 'tls');
+      // An empty list would refuse everyone; keep the identity's certificates rather than lock users out.
+      this.current = { generation, certs: out.length > 0 ? out : [...this.opts.initial] };
     }
-    // An empty list would refuse everyone; keep the identity's certificates rather than lock users out.
-    this.current = out.length > 0 ? out : [...this.opts.initial];
-    return this.current;
+    return this.current.certs;
   }
 
-  /** Stops watching. */
+  /** Stops watching (a shared cache is left to its owner). */
   close(): Promise<void> {
-    return this.cache.close();
+    return this.ownsCache ? this.cas.close() : Promise.resolve();
   }
 }

@@ -75,7 +75,7 @@ describe('proxy SSH listener with OpenSSH', { skip: (!hasOpenSSH && 'OpenSSH is 
   });
 
   test('the user CA keys come from the watched cert_authority resources', async () => {
-    const cas = new UserCAKeys({ source: c.proxyAuthClient(), clusterName: TEST_CLUSTER, initial: [], logger: silentLogger });
+    const cas = new UserCAKeys({ cas: c.proxyAuthClient(), clusterName: TEST_CLUSTER, initial: [], logger: silentLogger });
     try {
       await cas.ready;
       assert.deepEqual(cas.keys(), [c.userCA.blob]);

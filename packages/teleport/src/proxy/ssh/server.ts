@@ -28,6 +28,7 @@ import { NodeResolver } from './nodeResolver.ts';
 import { SessionForwarder } from './forwardServer.ts';
 import { handleSession } from './subsystem.ts';
 import { UserCAKeys } from './userCAKeys.ts';
+import { CertAuthorityCache } from '../certAuthorityCache.ts';
 import { authenticateConnection } from './userAuth.ts';
 
 /** Inputs of {@link startProxySSHServer}. */
@@ -42,6 +43,8 @@ export interface ProxySSHServerOptions {
   logger: Logger;
   /** How to reach a node; TCP to its spec.addr by default (a reverse tunnel can plug in here). */
   dialNode?: NodeDialer;
+  /** The proxy's shared watch of the cluster's CAs; without it the listener watches them itself. */
+  certAuthorities?: CertAuthorityCache;
   /**
    * The proxy's data directory: sessions it records (proxy recording mode) are spooled in
    * `<dataDir>/log/upload` until auth has them. Without it such sessions go unrecorded (refused
@@ -82,13 +85,15 @@ export async function startProxySSHServer(opts: ProxySSHServerOptions): Promise<
   // Every open node connection listens for shutdown (and stops listening when it closes); thousands may be open.
   setMaxListeners(0, shutdown.signal);
   const nodes = new NodeResolver({ source: opts.authClient, clusterName: opts.clusterName, clock, logger });
-  const userCAs = new UserCAKeys({ source: opts.authClient, clusterName: opts.clusterName, initial: identity.sshUserCAKeys ?? [], logger });
-  const hostCAs = new UserCAKeys({ source: opts.authClient, clusterName: opts.clusterName, initial: identity.sshHostCAKeys ?? [], logger, caType: 'host' });
+  const ownCAs = opts.certAuthorities ? undefined : new CertAuthorityCache({ source: opts.authClient, logger });
+  const cas = opts.certAuthorities ?? (ownCAs as CertAuthorityCache);
+  const userCAs = new UserCAKeys({ cas, clusterName: opts.clusterName, initial: identity.sshUserCAKeys ?? [], logger });
+  const hostCAs = new UserCAKeys({ cas, clusterName: opts.clusterName, initial: identity.sshHostCAKeys ?? [], logger, caType: 'host' });
   const forwarder = new SessionForwarder({
     authClient: opts.authClient, userCAKeys: () => userCAs.keys(), hostCAKeys: () => hostCAs.keys(), clock, logger,
     ...(opts.dataDir !== undefined && { dataDir: opts.dataDir }),
   });
-  const stopWatches = (): Promise<unknown> => Promise.all([nodes.close(), userCAs.close(), hostCAs.close(), forwarder.close()]);
+  const stopWatches = (): Promise<unknown> => Promise.all([nodes.close(), userCAs.close(), hostCAs.close(), ownCAs?.close(), forwarder.close()]);
   const route = nodeRouter(nodes, opts.dialNode ?? dialNodeTCP, shutdown.signal);
   const conns = new Map<Connection, Set<() => void>>();
 

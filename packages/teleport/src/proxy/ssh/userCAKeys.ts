@@ -7,14 +7,15 @@
  * over the `host` CA gives the keys that node host certificates are checked against when the proxy
  * itself connects to nodes (proxy recording mode).
  */
-import type { CertAuthority } from '@teleport-ts/api/types/certAuthority';
 import { parseAuthorizedKey } from '@teleport-ts/api/sshcert/publicKey';
 import type { Logger } from '../../utils/logger.ts';
-import { ResourceCache, type WatchSource } from './resourceCache.ts';
+import type { WatchSource } from './resourceCache.ts';
+import { CertAuthorityCache } from '../certAuthorityCache.ts';
 
 /** Inputs of {@link UserCAKeys}. */
 export interface UserCAKeysOptions {
-  source: WatchSource;
+  /** A CA cache shared with the rest of the proxy (not closed here), or a source to watch alone. */
+  cas: CertAuthorityCache | WatchSource;
   clusterName: string;
   /** authorized_keys lines to trust before the first snapshot (LocalIdentity.sshUserCAKeys). */
   initial: readonly string[];
@@ -38,41 +39,35 @@ function blobsOf(lines: readonly string[], logger: Logger): Buffer[] {
 
 /** The current user (or host) CA key blobs, for verifyUserCertAuth (or verifyHostCert). */
 export class UserCAKeys {
-  private readonly cache: ResourceCache<CertAuthority>;
+  private readonly cas: CertAuthorityCache;
+  private readonly ownsCache: boolean;
   private readonly initial: Buffer[];
-  private current: Buffer[] | undefined;
+  private current: { generation: number; keys: Buffer[] } | undefined;
 
   constructor(private readonly opts: UserCAKeysOptions) {
     this.initial = blobsOf(opts.initial, opts.logger);
-    this.cache = new ResourceCache<CertAuthority>({
-      source: opts.source,
-      kind: 'cert_authority',
-      keyOf: (ca) => `${ca.spec.type}/${ca.metadata.name}`,
-      logger: opts.logger,
-      onChange: () => (this.current = undefined),
-    });
+    this.ownsCache = !(opts.cas instanceof CertAuthorityCache);
+    this.cas = opts.cas instanceof CertAuthorityCache ? opts.cas : new CertAuthorityCache({ source: opts.cas, logger: opts.logger });
   }
 
   /** Settles once the first snapshot of CAs is loaded. */
   get ready(): Promise<void> {
-    return this.cache.ready;
+    return this.cas.ready;
   }
 
   /** The trusted key blobs now. */
   keys(): Buffer[] {
-    if (!this.cache.hasSnapshot) return this.initial;
-    if (this.current) return this.current;
-    const lines: string[] = [];
-    for (const ca of this.cache.values()) {
-      if (ca.spec.type !== (this.opts.caType ?? 'user') || ca.spec.cluster_name !== this.opts.clusterName) continue;
-      for (const k of [...(ca.spec.active_keys.ssh ?? []), ...(ca.spec.additional_trusted_keys?.ssh ?? [])]) lines.push(k.public_key);
+    if (!this.cas.hasSnapshot) return this.initial;
+    const generation = this.cas.generation;
+    if (this.current?.generation !== generation) {
+      const lines = this.cas.trusted(this.opts.caType ?? 'user', this.opts.clusterName, 'ssh');
+      this.current = { generation, keys: blobsOf(lines, this.opts.logger) };
     }
-    this.current = blobsOf(lines, this.opts.logger);
-    return this.current;
+    return this.current.keys;
   }
 
-  /** Stops watching. */
+  /** Stops watching (a shared cache is left to its owner). */
   close(): Promise<void> {
-    return this.cache.close();
+    return this.ownsCache ? this.cas.close() : Promise.resolve();
   }
 }
