@@ -200,14 +200,15 @@ function checkKeyMatches(key: ClientKey): void {
 }
 
 /** Names become path components: refuse separators and dot names. */
-function safeName(name: string, what: string): string {
+export function safeName(name: string, what: string): string {
   if (!name || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
     throw new BadParameterError(`invalid ${what} "${name}"`);
   }
   return name;
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+/** A file's text, or undefined when it does not exist. */
+export async function readOptional(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {

@@ -17,12 +17,12 @@
  * removes the whole `<user>-db` directory (KeyStore.deleteKey).
  */
 import { X509Certificate, createPublicKey } from 'node:crypto';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadParameterError, TrustError } from '@teleport-ts/api/errors';
 import { identityFromCertificate, type RouteToDatabase } from '@teleport-ts/api/tlsca/identity';
-import type { KeyStore } from '../keyStore.ts';
-import { ensurePrivateDir, isENOENT, writeFileAtomic } from '../profile.ts';
+import { readOptional, safeName as safePathName, type KeyStore } from '../keyStore.ts';
+import { ensurePrivateDir, writeFileAtomic } from '../profile.ts';
 
 /** Where one database's files live. */
 export interface DbCertPaths {
@@ -54,21 +54,10 @@ export interface DbCredentials {
 
 const CERT_SUFFIX = '-x509.pem';
 
-/** Database names become file names: refuse separators and dot names. */
+/** Database names become file names: as for every key store name, and no hidden files either. */
 function safeName(name: string, what: string): string {
-  if (!name || name === '.' || name === '..' || name.startsWith('.') || /[/\\\0]/.test(name)) {
-    throw new BadParameterError(`invalid ${what} "${name}"`);
-  }
-  return name;
-}
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (isENOENT(err)) return undefined;
-    throw err;
-  }
+  if (name.startsWith('.')) throw new BadParameterError(`invalid ${what} "${name}"`);
+  return safePathName(name, what);
 }
 
 /** Splits a PEM bundle into certificates. */
