@@ -12,14 +12,13 @@
  * TLS with a db-CA client certificate for the same database user.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { generateKeyPair, privateKeyToPEM, publicKeyToPEM } from '../packages/api/src/keys.ts';
 import type { TeleportProcess } from '../packages/teleport/src/service/teleportProcess.ts';
-import { mariadbTestSkip, postgresTestSkip } from '../packages/teleport/src/testing/databaseTools.ts';
+import { executable, mariadbTestSkip, postgresTestSkip } from '../packages/teleport/src/testing/databaseTools.ts';
 import { MARIADB_CLI, startTestMariaDB, type TestMariaDB } from '../packages/teleport/src/testing/mariadb.ts';
 import { PG_BIN, startTestPostgres } from '../packages/teleport/src/testing/postgres.ts';
 import { addJoinToken, eventually, startAgent, writeAgentConfig } from '../integration/helpers/agents.ts';
@@ -274,15 +273,6 @@ async function runMySQL(ctx: BenchContext): Promise<Figure[]> {
   }
 }
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The database scenarios. */
 export const scenarios: Scenario[] = [
   {
@@ -294,7 +284,8 @@ export const scenarios: Scenario[] = [
   {
     id: 'mysql',
     title: 'MariaDB select 1 loop (one connection, new connections) through the proxy vs direct',
-    unavailable: () => mariadbTestSkip || (executable(MARIADB_CLI) ? undefined : `${MARIADB_CLI} not found`),
+    // mariadbTestSkip already requires the mariadb client.
+    unavailable: () => mariadbTestSkip || undefined,
     run: runMySQL,
   },
 ];

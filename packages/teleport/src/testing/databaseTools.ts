@@ -7,7 +7,8 @@
  */
 import { accessSync, constants } from 'node:fs';
 
-function executable(path: string): boolean {
+/** True when `path` exists and may be executed. */
+export function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
