@@ -149,7 +149,7 @@ describe('SSH to a node that is reachable only through a reverse tunnel', { skip
       conn.end();
       const local = p.client as unknown as { _sock?: { localPort?: number } };
       assert.equal(sshClient[0], '127.0.0.1');
-      if (local._sock?.localPort) assert.equal(Number(sshClient[1]), local._sock.localPort);
+      assert.equal(Number(sshClient[1]), local._sock?.localPort, 'the source port is the one the client connected from');
     } finally {
       p.close();
     }
