@@ -67,19 +67,29 @@ export interface Identity {
 /** Anything identityFromCertificate accepts: PEM text, DER bytes, or a parsed certificate. */
 export type CertificateInput = string | Buffer | Uint8Array | x509.X509Certificate | NodeX509Certificate;
 
-/** The string choice to use for a value: PrintableString when allowed, else UTF8String. */
-function directoryString(value: string): x509.JsonAttributeObject {
-  return /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? { printableString: value } : { utf8String: value };
+/** Whether a value may be written as a PrintableString (else it is a UTF8String). */
+export function isPrintableString(value: string): boolean {
+  return /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value);
 }
 
-/** Builds the certificate Subject for an identity. */
-export function identityToName(id: Identity): x509.Name {
+/** One attribute of an identity's Subject, in Subject order. */
+export interface IdentityAttribute {
+  oid: string;
+  value: string;
+}
+
+/**
+ * The Subject attributes of an identity, one RDN each, in the order they are written. Both
+ * {@link identityToName} and the auth server's DER certificate encoder build the Subject from this
+ * list, so the two cannot drift apart.
+ */
+export function identityAttributes(id: Identity): IdentityAttribute[] {
   if (!id.username) throw new BadParameterError('identity has no username: every certificate needs a CN');
-  const rdns: x509.JsonAttributeAndObjectValue[] = [];
+  const out: IdentityAttribute[] = [];
   const add = (oid: string, values: readonly string[] | string | undefined): void => {
     const list = typeof values === 'string' ? [values] : (values ?? []);
     // Empty values carry no information and some decoders refuse empty strings: leave them out.
-    for (const v of list) if (v !== '') rdns.push({ [oid]: [directoryString(v)] });
+    for (const value of list) if (value !== '') out.push({ oid, value });
   };
   add(NAME_OIDS.commonName, id.username);
   add(NAME_OIDS.organization, id.groups);
@@ -108,7 +118,14 @@ export function identityToName(id: Identity): x509.Name {
   add(TELEPORT_OIDS.activeRequests, id.activeRequests);
   add(TELEPORT_OIDS.systemRoles, id.systemRoles);
   add(TELEPORT_OIDS.botName, id.botName);
-  return new x509.Name(rdns);
+  return out;
+}
+
+/** Builds the certificate Subject for an identity. */
+export function identityToName(id: Identity): x509.Name {
+  return new x509.Name(
+    identityAttributes(id).map(({ oid, value }) => ({ [oid]: [isPrintableString(value) ? { printableString: value } : { utf8String: value }] })),
+  );
 }
 
 /** Parses any accepted certificate form into a @peculiar/x509 certificate. */

@@ -11,7 +11,8 @@ import { identityFromCertificate, type Identity } from '@teleport-ts/api/tlsca/i
 import type { Role } from '@teleport-ts/api/types/role';
 import type { User } from '@teleport-ts/api/types/user';
 import type { Clock } from '@teleport-ts/api/clock';
-import { AccessChecker } from '../services/rbac/accessChecker.ts';
+import type { AccessChecker } from '../services/rbac/accessChecker.ts';
+import { accessCheckerFor } from './checkerCache.ts';
 import type { LocalServices } from '../services/local/index.ts';
 import type { Keyring } from './keyring.ts';
 
@@ -104,7 +105,7 @@ export class Authorizer {
       }
     }
     const traits = identity.traits ?? user.spec.traits ?? {};
-    return { kind: 'user', name: identity.username, user, roles, checker: new AccessChecker(roles, traits), identity };
+    return { kind: 'user', name: identity.username, user, roles, checker: accessCheckerFor(roles, traits), identity };
   }
 }
 

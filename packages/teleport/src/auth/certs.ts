@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BadParameterError } from '@teleport-ts/api/errors';
-import { publicKeyFromPEM } from '@teleport-ts/api/keys';
+import { parseSubjectPublicKey } from '../ca/subjectPublicKey.ts';
 import { parseAuthorizedKey } from '@teleport-ts/api/sshcert/publicKey';
 import { formatCertificateLine } from '@teleport-ts/api/sshcert/certificate';
 import type { Identity } from '@teleport-ts/api/tlsca/identity';
@@ -17,7 +17,7 @@ import type { Clock } from '@teleport-ts/api/clock';
 import { issueUserSSHCert, issueHostSSHCert } from '../ca/sshCertIssuer.ts';
 import { CERT_TTL_MS, HOST_CERT_TTL_MS } from '../config/defaults.ts';
 import { issueTLSCert } from '../ca/tlsCA.ts';
-import { AccessChecker } from '../services/rbac/accessChecker.ts';
+import { accessCheckerFor } from './checkerCache.ts';
 import type { AuditLog } from '../events/auditLog.ts';
 import type { Keyring } from './keyring.ts';
 import { certCreateEvent } from '../events/newEvent.ts';
@@ -49,7 +49,7 @@ export interface UserCertParams {
 export async function issueUserCerts(deps: IssuerDeps, p: UserCertParams): Promise<Certs> {
   if (!p.sshPublicKey && !p.tlsPublicKey) throw new BadParameterError('no public key given: send an SSH and/or TLS public key to sign');
   const traits = p.user.spec.traits ?? {};
-  const checker = new AccessChecker(p.roles, traits);
+  const checker = accessCheckerFor(p.roles, traits);
   const ttlMs = checker.adjustSessionTTL(p.ttlMs && p.ttlMs > 0 ? p.ttlMs : CERT_TTL_MS);
   let logins = checker.allowedLogins();
   // An SSH certificate with no principals is valid for every login in OpenSSH: never issue one.
@@ -93,7 +93,7 @@ export async function issueUserCerts(deps: IssuerDeps, p: UserCertParams): Promi
     const signer = await deps.keyring.tlsSigner('user');
     out.tlsCert = issueTLSCert({
       ...signer,
-      publicKey: publicKeyFromPEM(p.tlsPublicKey),
+      publicKey: parseSubjectPublicKey(p.tlsPublicKey),
       identity,
       notAfter: identity.expires,
       clock: deps.clock,
@@ -149,7 +149,7 @@ export async function issueHostCerts(deps: IssuerDeps, p: HostCertParams): Promi
     const names = [...dns].filter((n) => n && isIP(n) === 0);
     out.tlsCert = issueTLSCert({
       ...(await deps.keyring.tlsSigner('host')),
-      publicKey: publicKeyFromPEM(p.tlsPublicKey),
+      publicKey: parseSubjectPublicKey(p.tlsPublicKey),
       identity: { username: fqdn, groups: [p.role], systemRoles: [p.role], teleportCluster: deps.clusterName, expires: new Date(deps.clock.nowMs() + ttlMs) },
       notAfter: new Date(deps.clock.nowMs() + ttlMs),
       clock: deps.clock,

@@ -8,7 +8,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { Http2ServerRequest } from 'node:http2';
-import { createContextKey, createContextValues, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
+import { createContextKey, createContextValues, type ConnectRouter, type ContextValues, type ServiceImpl } from '@connectrpc/connect';
 import { AuthService } from '@teleport-ts/api/gen/teleport/auth/v1/auth_pb';
 import { toConnectError } from '@teleport-ts/api/client/errorMapping';
 import { TeleportError, BadParameterError } from '@teleport-ts/api/errors';
@@ -20,15 +20,30 @@ import { AuthWithRoles } from './authWithRoles.ts';
 import type { Logger } from '../utils/logger.ts';
 import { VERSION } from '../version.ts';
 import type { ResourceEvent } from './watch.ts';
+import type { CallContext } from './grpcUnary.ts';
+import { sharedJSON } from '../services/cache/sharedJSON.ts';
 
 /** Context key carrying the TLS socket of the current call. */
 export const kPeerSocket = createContextKey<TLSSocket | undefined>(undefined, { description: 'TLS peer socket' });
 
 /** Extracts the TLS socket from a Node HTTP/2 (or HTTP/1) request for `contextValues`. */
-export function peerContextValues(req: { socket?: unknown; stream?: unknown }) {
+export function peerContextValues(req: { socket?: unknown; stream?: unknown }): ContextValues {
   const h2 = req as Partial<Http2ServerRequest>;
   const socket = (h2.stream?.session?.socket ?? req.socket) as TLSSocket | undefined;
   return createContextValues().set(kPeerSocket, socket);
+}
+
+/** The AuthService handlers, each taking the narrow {@link CallContext} (Connect's HandlerContext is one). */
+export type AuthServiceHandlers = {
+  [M in keyof ServiceImpl<typeof AuthService>]: (
+    req: Parameters<ServiceImpl<typeof AuthService>[M]>[0],
+    ctx: CallContext,
+  ) => ReturnType<ServiceImpl<typeof AuthService>[M]>;
+};
+
+/** Registers the AuthService handlers on a Connect router. */
+export function registerAuthService(router: ConnectRouter, handlers: AuthServiceHandlers): void {
+  router.service(AuthService, handlers);
 }
 
 function parseJSON(text: string, what: string): Resource {
@@ -49,32 +64,32 @@ function certsMessage(c: Certs) {
   };
 }
 
-/** Registers the AuthService on a Connect router. */
-export function registerAuthService(router: ConnectRouter, auth: AuthServer, logger: Logger): void {
+/** The AuthService implementation: authorize each call, run it, map its errors. */
+export function authServiceHandlers(auth: AuthServer, logger: Logger): AuthServiceHandlers {
   const authorizer = new Authorizer(auth.services, auth.keyring, auth.clock);
 
-  const authorize = async (ctx: HandlerContext): Promise<AuthWithRoles> => {
+  const authorize = async (ctx: CallContext): Promise<AuthWithRoles> => {
     const socket = ctx.values.get(kPeerSocket);
     if (!socket) throw new BadParameterError('RPC received without a TLS connection');
     return new AuthWithRoles(auth, await authorizer.fromSocket(socket));
   };
 
   // Every unary handler runs through this: authorize, call, map errors.
-  const call = <T>(ctx: HandlerContext, fn: (api: AuthWithRoles) => Promise<T>): Promise<T> =>
+  const call = <T>(ctx: CallContext, fn: (api: AuthWithRoles) => Promise<T>): Promise<T> =>
     (async () => fn(await authorize(ctx)))().catch((err: unknown) => {
       if (!(err instanceof TeleportError)) logger.error({ err, method: ctx.method.name }, 'unexpected error in auth API');
       throw toConnectError(err);
     });
 
   // Only for the joining RPCs: no caller identity, same error mapping.
-  const callPublic = <T>(ctx: HandlerContext, fn: () => Promise<T>): Promise<T> =>
+  const callPublic = <T>(ctx: CallContext, fn: () => Promise<T>): Promise<T> =>
     fn().catch((err: unknown) => {
       if (!(err instanceof TeleportError)) logger.error({ err, method: ctx.method.name }, 'unexpected error in auth API');
       throw toConnectError(err);
     });
 
   // The joining agent's address: the socket's peer, or what a proxy (host certificate, role Proxy) reports.
-  const joinRemoteAddr = async (ctx: HandlerContext, claimed: string): Promise<string> => {
+  const joinRemoteAddr = async (ctx: CallContext, claimed: string): Promise<string> => {
     const socket = ctx.values.get(kPeerSocket);
     const seen = socket?.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? 0}` : '';
     if (!claimed || !socket) return seen;
@@ -87,7 +102,7 @@ export function registerAuthService(router: ConnectRouter, auth: AuthServer, log
     return seen;
   };
 
-  router.service(AuthService, {
+  return {
     getClusterCACerts: (_req, ctx) =>
       callPublic(ctx, async () => {
         const [host, user] = [await auth.keyring.publicCA('host'), await auth.keyring.publicCA('user')];
@@ -124,7 +139,8 @@ export function registerAuthService(router: ConnectRouter, auth: AuthServer, log
     getResource: (req, ctx) =>
       call(ctx, async (api) => ({ resourceJson: JSON.stringify(await api.getResource(req.kind, req.name)) })),
     listResources: (req, ctx) =>
-      call(ctx, async (api) => ({ resourcesJson: (await api.listResources(req.kind)).map((r) => JSON.stringify(r)) })),
+      // Cached presence records are shared frozen objects whose JSON is kept (sharedJSON).
+      call(ctx, async (api) => ({ resourcesJson: (await api.listResources(req.kind)).map((r) => sharedJSON(r)) })),
     createResource: (req, ctx) =>
       call(ctx, async (api) => ({ resourceJson: JSON.stringify(await api.createResource(parseJSON(req.resourceJson, 'resource'))) })),
     upsertResource: (req, ctx) =>
@@ -250,7 +266,13 @@ export function registerAuthService(router: ConnectRouter, auth: AuthServer, log
         throw toConnectError(err);
       }
     },
+    // event_json is one event, or a JSON array of events in order (events/batchEmitter).
     emitAuditEvent: (req, ctx) =>
-      call(ctx, async (api) => (await api.emitAuditEvent(parseJSON(req.eventJson, 'event') as unknown as Record<string, unknown>), {})),
-  });
+      call(ctx, async (api) => {
+        const parsed: unknown = parseJSON(req.eventJson, 'event');
+        if (Array.isArray(parsed)) await api.emitAuditEvents(parsed);
+        else await api.emitAuditEvent(parsed as Record<string, unknown>);
+        return {};
+      }),
+  };
 }

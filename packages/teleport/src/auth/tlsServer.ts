@@ -4,12 +4,19 @@
  * The server certificate comes from the host CA; client certificates must chain to the user or the
  * host CA. That is enforced per call, not by dropping the handshake: every RPC is authorized from the
  * verified certificate by Authorizer.fromSocket, which refuses unverified or missing certificates.
+ *
+ * Plain unary calls are served straight from the HTTP/2 stream (auth/grpcUnary.ts); streaming calls
+ * and anything unusual go through Connect's adapter, with the same handlers.
  */
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { createContextValues } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { AuthService } from '@teleport-ts/api/gen/teleport/auth/v1/auth_pb';
 import { mtlsServerOptions } from '../ca/tlsConfig.ts';
-import { registerAuthService, peerContextValues } from './grpcService.ts';
+import { authServiceHandlers, registerAuthService, peerContextValues, kPeerSocket } from './grpcService.ts';
+import { unaryRoutes } from './grpcUnary.ts';
 import type { AuthServer } from './authServer.ts';
 import type { Logger } from '../utils/logger.ts';
 
@@ -29,9 +36,14 @@ export async function startAuthTLSServer(opts: {
   logger: Logger;
 }): Promise<AuthTLSServer> {
   const trustedCAs = await opts.auth.keyring.tlsCerts('host', 'user');
+  const handlers = authServiceHandlers(opts.auth, opts.logger);
   const handler = connectNodeAdapter({
-    routes: (router) => registerAuthService(router, opts.auth, opts.logger),
+    routes: (router) => registerAuthService(router, handlers),
     contextValues: (req) => peerContextValues(req as never),
+    // No gzip/brotli: the auth API carries small messages between hosts of one cluster, and compressing
+    // every response (and decompressing it in the client) cost more CPU than issuing the certificates
+    // it carries (docs/benchmarks.md). Clients then receive and send uncompressed messages.
+    acceptCompression: [],
   });
   const server = http2.createSecureServer(
     {
@@ -42,8 +54,20 @@ export async function startAuthTLSServer(opts: {
       ...mtlsServerOptions({ certPEM: opts.certPEM, keyPEM: opts.keyPEM, trustedCAs, requireClientCert: false }),
       allowHTTP1: false,
     },
-    handler,
   );
+  const unary = unaryRoutes(AuthService, handlers, (stream) =>
+    createContextValues().set(kPeerSocket, stream.session?.socket as TLSSocket | undefined));
+  // Node passes the raw header list as a fourth argument, which @types/node leaves out.
+  server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, ...more: unknown[]) => {
+    if (unary.get(headers[':path'] ?? '')?.tryServe(stream, headers)) return;
+    // What Node's compatibility layer does for a 'request' listener (minus CONNECT and Expect, which
+    // gRPC clients do not send): wrap the stream for Connect's adapter.
+    const rawHeaders = Array.isArray(more[0]) ? (more[0] as string[]) : [];
+    handler(new http2.Http2ServerRequest(stream, headers, {}, rawHeaders), new http2.Http2ServerResponse(stream));
+  });
+  // HTTP/2 sends many small frames (headers, data, trailers, window updates); with Nagle's algorithm
+  // they wait for the peer's delayed ACK, which stalled agents' RPCs by ~40 ms (docs/benchmarks.md).
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);

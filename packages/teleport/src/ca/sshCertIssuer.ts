@@ -15,6 +15,7 @@ import {
   EXT_ROUTE_TO_CLUSTER, EXT_TELEPORT_ROLES, EXT_TELEPORT_TRAITS, OPT_SOURCE_ADDRESS,
 } from '@teleport-ts/api/sshcert/identity';
 import { CERT_BACKDATE_MS, HOST_CERT_TTL_MS } from '../config/defaults.ts';
+import { randomPoolBytes } from './randomPool.ts';
 
 /**
  * Principal added when a user has no logins. A certificate without principals is valid for every
@@ -112,6 +113,7 @@ export function issueUserSSHCert(opts: UserSSHCertRequest): Buffer {
   return signCertificate(
     {
       type: 'user',
+      nonce: randomPoolBytes(32),
       publicKey: opts.publicKey,
       serial: opts.serial ?? 0n,
       keyId: opts.username,
