@@ -134,7 +134,7 @@ async function startRig<S extends { port: number; stop(): Promise<void> }>(
 }
 
 /** What one pgbench run printed. */
-interface PgbenchResult {
+export interface PgbenchResult {
   tps: number;
   latencyMs: number;
   transactions: number;
@@ -142,7 +142,7 @@ interface PgbenchResult {
 }
 
 /** Runs pgbench with libpq settings in `env`; parses tps and the average latency. */
-async function pgbench(args: string[], env: Record<string, string>, timeoutMs: number): Promise<PgbenchResult> {
+export async function pgbench(args: string[], env: Record<string, string>, timeoutMs: number): Promise<PgbenchResult> {
   const { stdout } = await execFileP(PGBENCH, args, { env: { ...process.env, PGCONNECT_TIMEOUT: '10', ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 });
   const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? NaN);
   return {
@@ -161,8 +161,20 @@ function pgEnv(host: string, port: number, files: ClientFiles): Record<string, s
   };
 }
 
-async function runPostgres(ctx: BenchContext): Promise<Figure[]> {
-  const secs = ctx.mode === 'full' ? 20 : 1;
+/** A running PostgreSQL rig: libpq environments for both paths, pgbench tables initialised. */
+export interface PostgresRig {
+  /** Direct to the server. */
+  direct: Record<string, string>;
+  /** Through the proxy's dedicated PostgreSQL listener. */
+  proxied: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the PostgreSQL rig (cluster, server, database service), runs `pgbench -i -s 1` directly and
+ * waits until a connection through the proxy works. For profiling drivers as well as the scenario.
+ */
+export async function startPostgresRig(ctx: BenchContext): Promise<PostgresRig> {
   const rig = await startRig(ctx, 'pg', 'postgres', 'test', (p) =>
     startTestPostgres({ serverCertPEM: p.crt, serverKeyPEM: p.key, caCertPEM: p.cas, users: ['alice'] }));
   try {
@@ -174,6 +186,18 @@ async function runPostgres(ctx: BenchContext): Promise<Figure[]> {
     await pgbench(['-i', '-q', '-s', '1'], direct, 120_000);
     await eventually('a pgbench connection through the proxy', async () =>
       (await pgbench(['-S', '-n', '-t', '1', '-c', '1'], proxied, 20_000).catch(() => undefined))?.transactions === 1 ? true : undefined, 30_000, 500);
+    return { direct, proxied, close: () => rig.close() };
+  } catch (err) {
+    await rig.close();
+    throw err;
+  }
+}
+
+async function runPostgres(ctx: BenchContext): Promise<Figure[]> {
+  const secs = ctx.mode === 'full' ? 20 : 1;
+  const rig = await startPostgresRig(ctx);
+  try {
+    const { direct, proxied } = rig;
 
     const figures: Figure[] = [];
     for (const [label, extra] of [['select-only (pgbench -S)', ['-S']], ['TPC-B-like (pgbench default)', []]] as const) {
@@ -215,7 +239,7 @@ async function mariadb(args: string[], input: string): Promise<string> {
 }
 
 /** Queries/s of `n` `select 1` over one connection (one CLI run reading them from stdin). */
-async function oneConnection(args: string[], n: number): Promise<{ qps: number; ms: number }> {
+export async function oneConnection(args: string[], n: number): Promise<{ qps: number; ms: number }> {
   const script = 'select 1;\n'.repeat(n);
   const t0 = performance.now();
   const out = await mariadb(args, script);
@@ -236,9 +260,20 @@ async function newConnections(args: string[], n: number): Promise<{ perSecond: n
   return { perSecond: (n * 1000) / ms, avgMs: ms / n };
 }
 
-async function runMySQL(ctx: BenchContext): Promise<Figure[]> {
-  const queries = ctx.mode === 'full' ? 2000 : 100;
-  const conns = ctx.mode === 'full' ? 100 : 10;
+/** A running MariaDB rig: `mariadb` CLI arguments for both paths. */
+export interface MySQLRig {
+  /** Direct to the server. */
+  direct: string[];
+  /** Through the proxy's dedicated MySQL listener. */
+  proxied: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the MariaDB rig (cluster, server, database service) and waits until a connection through
+ * the proxy works. For profiling drivers as well as the scenario.
+ */
+export async function startMySQLRig(ctx: BenchContext): Promise<MySQLRig> {
   let maria: TestMariaDB | undefined;
   const rig = await startRig(ctx, 'maria', 'mysql', 'test_db', async (p) => {
     maria = await startTestMariaDB({ serverCertPEM: p.crt, serverKeyPEM: p.key, caCertPEM: p.cas, users: [{ name: 'alice', require: { subject: '/CN=alice' } }] });
@@ -251,6 +286,19 @@ async function runMySQL(ctx: BenchContext): Promise<Figure[]> {
     const proxied = mariadbArgs(myAddr.port, rig.proxyFiles);
     await eventually('a mariadb connection through the proxy', async () =>
       (await mariadb([...proxied, '-e', 'select 1'], '').catch(() => undefined))?.trim() === '1' ? true : undefined, 30_000, 500);
+    return { direct, proxied, close: () => rig.close() };
+  } catch (err) {
+    await rig.close();
+    throw err;
+  }
+}
+
+async function runMySQL(ctx: BenchContext): Promise<Figure[]> {
+  const queries = ctx.mode === 'full' ? 2000 : 100;
+  const conns = ctx.mode === 'full' ? 100 : 10;
+  const rig = await startMySQLRig(ctx);
+  try {
+    const { direct, proxied } = rig;
     ctx.log(`mariadb: ${queries} x select 1 over one connection, direct then through the proxy`);
     const d1 = await oneConnection(direct, queries);
     const o1 = await oneConnection(proxied, queries);

@@ -72,23 +72,25 @@ export function completeEvent(input: AuditEventInput, clock: Clock, clusterName:
     }
     time = new Date(ms).toISOString();
   }
-  // Fixed leading fields keep log lines readable; the rest follow in the caller's order.
-  const { event, code, uid, cluster_name, time: _time, ...rest } = input;
-  return {
-    event,
-    code,
-    uid: uid ?? randomUUID(),
+  // Fixed leading fields keep log lines readable; the rest follow in the caller's order, without
+  // undefined values. One pass, one object: every audited statement goes through here.
+  const out: AuditEvent = {
+    event: input.event,
+    code: input.code,
+    uid: input.uid ?? randomUUID(),
     time,
-    cluster_name: cluster_name ?? clusterName,
-    ...dropUndefined(rest),
+    cluster_name: input.cluster_name ?? clusterName,
   };
-}
-
-function dropUndefined(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
+  const fields = input as Record<string, unknown>;
+  for (const k in fields) {
+    if (LEADING_FIELDS.has(k) || !Object.hasOwn(fields, k)) continue;
+    const v = fields[k];
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
   return out;
 }
+
+const LEADING_FIELDS = new Set(['event', 'code', 'uid', 'time', 'cluster_name']);
 
 /** Validates a search query and applies defaults; throws BadParameterError with a fix-it message. */
 export function normalizeQuery(q: SearchEventsQuery): NormalizedQuery {

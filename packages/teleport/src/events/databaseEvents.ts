@@ -71,18 +71,48 @@ export function databaseSessionEndEvent(s: DatabaseSessionInfo): AuditEventInput
  * db.session.query: the statement text and, for prepared/extended statements, its parameters
  * (TDB02I; TDB02W with `error` when the database refused it).
  */
-export function databaseSessionQueryEvent(s: DatabaseSessionInfo & {
-  query: string; parameters?: string[]; success?: boolean; error?: string;
-}): AuditEventInput {
-  const failed = s.success === false || s.error !== undefined;
-  return {
-    ...base(s),
-    event: EventTypes.databaseSessionQuery,
-    code: failed ? EventCodes.databaseSessionQueryFailure : EventCodes.databaseSessionQuery,
-    db_query: truncateForAudit(s.query),
-    ...(s.parameters && s.parameters.length > 0 && { db_query_parameters: s.parameters.map(truncateForAudit) }),
-    success: !failed,
-    ...(failed && { error: s.error ?? 'the database refused the statement' }),
+export function databaseSessionQueryEvent(s: DatabaseSessionInfo & DatabaseQuery): AuditEventInput {
+  return databaseSessionQueryEvents(s)(s);
+}
+
+/** One statement of a db.session.query event. */
+export interface DatabaseQuery {
+  query: string;
+  parameters?: string[];
+  success?: boolean;
+  error?: string;
+}
+
+/**
+ * db.session.query events of one session, the same as {@link databaseSessionQueryEvent}'s: the
+ * session's fields are laid out once, and each statement's event is a copy of them plus its own.
+ */
+export function databaseSessionQueryEvents(s: DatabaseSessionInfo): (q: DatabaseQuery) => AuditEventInput {
+  // One object literal per event (the fields of base() in its order, then the statement's): every
+  // event of a session gets the same shape, without copying a template.
+  const { sid, user, serverId, serverHostname, remoteAddr, dbService, dbProtocol, dbURI, dbUser, dbName, dbLabels } = s;
+  return (q) => {
+    const failed = q.success === false || q.error !== undefined;
+    const e: AuditEventInput = {
+      event: EventTypes.databaseSessionQuery,
+      code: failed ? EventCodes.databaseSessionQueryFailure : EventCodes.databaseSessionQuery,
+      sid,
+      user,
+      server_id: serverId,
+      server_hostname: serverHostname,
+      'addr.remote': remoteAddr,
+      db_service: dbService,
+      db_protocol: dbProtocol,
+      db_uri: dbURI,
+      db_user: dbUser,
+      db_name: dbName,
+      db_labels: dbLabels,
+      db_query: truncateForAudit(q.query),
+    };
+    if (q.parameters && q.parameters.length > 0) e.db_query_parameters = q.parameters.map(truncateForAudit);
+    e.success = !failed;
+    if (failed) e.error = q.error ?? 'the database refused the statement';
+    return e;
   };
 }
 

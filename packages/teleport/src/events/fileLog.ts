@@ -60,6 +60,11 @@ export function dayOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+/** dayOf for an event's time as completeEvent writes it (toISOString), without parsing it when it can. */
+function dayOfTime(time: string): string {
+  return time.length === 24 && time[10] === 'T' && time.endsWith('Z') ? time.slice(0, 10) : dayOf(Date.parse(time));
+}
+
 /** An AuditLog stored in daily JSON-lines files. */
 export class FileAuditLog implements AuditLog {
   private readonly log: Logger;
@@ -92,7 +97,7 @@ export class FileAuditLog implements AuditLog {
       return Promise.reject(err);
     }
     return new Promise<AuditEvent>((resolve, reject) => {
-      this.pending.push({ day: dayOf(Date.parse(event.time)), line: JSON.stringify(event) + '\n', event, resolve, reject });
+      this.pending.push({ day: dayOfTime(event.time), line: JSON.stringify(event) + '\n', event, resolve, reject });
       // Start on a microtask so emits issued together in one tick share a single write+fsync.
       this.flushing ??= Promise.resolve().then(() => this.flushLoop());
     });

@@ -16,11 +16,12 @@ import type { Duplex } from 'node:stream';
 import type { Clock } from '@teleport-ts/api/clock';
 import { errorMessage } from '@teleport-ts/api/errors';
 import type { AuditEventInput } from '@teleport-ts/api/events/types';
-import { identityFromCertificate, type Identity } from '@teleport-ts/api/tlsca/identity';
+import type { Identity } from '@teleport-ts/api/tlsca/identity';
 import { databaseSessionStartEvent } from '../../events/databaseEvents.ts';
 import { encodeFrame } from '../../reversetunnel/protocol.ts';
 import type { ReverseTunnelServer } from '../../reversetunnel/server.ts';
 import type { AcceptedDatabaseClient, DatabaseProtocol, DatabaseSessionHeader } from '../../srv/db/common/engine.ts';
+import { userCertIdentities } from '../../srv/db/identityCache.ts';
 import type { Logger } from '../../utils/logger.ts';
 import type { DatabaseServerSource } from './dbServers.ts';
 import type { PostgresCancelRegistry } from './postgresCancel.ts';
@@ -107,7 +108,8 @@ export class DatabaseRouter {
   private identityOf(client: AcceptedDatabaseClient, conn: ClientConnection): Identity {
     let identity: Identity;
     try {
-      identity = identityFromCertificate(client.clientCertPEM);
+      // Parsed once per certificate; tlsUpgrade verified this one against the user CA just now.
+      identity = userCertIdentities.get(client.clientCertPEM);
     } catch (err) {
       throw new Refusal(`cannot read the client certificate: ${errorMessage(err)}: run 'tsh db login <db>'`);
     }

@@ -9,10 +9,13 @@
  * the injected clock. Every upgrade point (PostgreSQL SSLRequest, MySQL SSL capability, the ALPN
  * routes on 3080) goes through this one function.
  *
- * One tls.Server per connection: its trust list is read from `userCAs()` at that moment, so a CA
- * rotation applies to the next connection without any rebuild logic, and a connection maps to its
- * server without reaching into TLSSocket internals. Building the secure context costs well under a
- * millisecond, nothing next to a database login.
+ * One handshake per tls.Server at a time: a connection maps to its server without reaching into
+ * TLSSocket internals. Servers are pooled, though: building one builds its secure context (parse the
+ * certificate, the key and every CA), which cost milliseconds of CPU per connection. A server goes
+ * back to the pool only after its handshake finished (`secureConnection`: the TLS socket then emits
+ * nothing more on the server); a server whose handshake failed, timed out or was abandoned is
+ * dropped. The pool belongs to one trust list: `userCAs()` is read on every upgrade, and when it
+ * differs the pool is emptied, so a CA rotation applies to the next connection.
  *
  * The server verifies with `rejectUnauthorized: false` and decides itself, instead of letting Node
  * drop the socket: with `true`, a refused client (TLS 1.3 finishes the handshake before the server
@@ -30,7 +33,7 @@
  * use sslmode=require / --ssl-mode=REQUIRED: the session stays authenticated by the client
  * certificate, which only this cluster's user CA can issue, but the proxy is then not authenticated.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, constants } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import tls, { type TLSSocket } from 'node:tls';
 import { systemClock, type Clock } from '@teleport-ts/api/clock';
@@ -73,7 +76,14 @@ export interface UserTLSUpgradeOptions {
 }
 
 /** An upgrade function with a `close()` that aborts every handshake still in progress. */
-export type UserTLSUpgrade = UpgradeToTLS & { close(): void };
+export type UserTLSUpgrade = UpgradeToTLS & {
+  close(): void;
+  /** tls.Servers built so far (each builds a secure context); for tests and metrics. */
+  readonly serversBuilt: number;
+};
+
+/** Most idle servers kept per pool (one per handshake that may run at once). */
+const MAX_IDLE_SERVERS = 64;
 
 /**
  * Builds the upgrade function: resolves with the `secureConnection` socket when the client presented
@@ -84,6 +94,36 @@ export function newUserTLSUpgrade(opts: UserTLSUpgradeOptions): UserTLSUpgrade {
   const clock = opts.clock ?? systemClock;
   const inFlight = new Set<Duplex>();
   let closed = false;
+  let serversBuilt = 0;
+  // Idle servers for the trust list `poolCAs` (see the module comment).
+  let poolCAs = '';
+  let idle: tls.Server[] = [];
+  const takeServer = (cas: string[]): { server: tls.Server; release(): void } => {
+    const key = cas.join('\n');
+    if (key !== poolCAs) {
+      poolCAs = key;
+      idle = [];
+    }
+    let server = idle.pop();
+    if (!server) {
+      serversBuilt++;
+      server = tls.createServer({
+        cert: opts.certPEM, key: opts.keyPEM, ca: cas,
+        requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2',
+        // No session tickets: a pooled server must not resume a session minted for an earlier
+        // connection (each handshake presents and checks a client certificate afresh).
+        secureOptions: constants.SSL_OP_NO_TICKET,
+        ...(opts.alpn && { ALPNProtocols: opts.alpn }),
+      });
+    }
+    const s = server;
+    return {
+      server: s,
+      release: () => {
+        if (!closed && poolCAs === key && idle.length < MAX_IDLE_SERVERS) idle.push(s);
+      },
+    };
+  };
   const upgrade = (socket: Duplex): Promise<TLSSocket> => new Promise<TLSSocket>((resolve, reject) => {
     if (closed) {
       socket.destroy();
@@ -115,17 +155,23 @@ export function newUserTLSUpgrade(opts: UserTLSUpgradeOptions): UserTLSUpgrade {
     socket.once('close', onClose);
     socket.on('error', () => undefined);
 
-    const server = tls.createServer({
-      cert: opts.certPEM, key: opts.keyPEM, ca: cas,
-      requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2',
-      ...(opts.alpn && { ALPNProtocols: opts.alpn }),
-    });
-    server.once('tlsClientError', (err: Error, tlsSocket: TLSSocket) => {
+    const { server, release } = takeServer(cas);
+    const onClientError = (err: Error, tlsSocket: TLSSocket): void => {
+      // This server is not reused: it is dropped with its failed handshake.
+      server.off('secureConnection', onSecure);
       tlsSocket.destroy();
       done(new ConnectionProblemError(`TLS handshake with the database client failed: ${err.message}`, { cause: err }));
-    });
-    server.once('secureConnection', (tlsSocket: TLSSocket) => {
+    };
+    const onSecure = (tlsSocket: TLSSocket): void => {
+      server.off('tlsClientError', onClientError);
       tlsSocket.on('error', () => undefined);
+      if (settled) {
+        // Timed out or abandoned meanwhile: nobody will use this socket.
+        tlsSocket.destroy();
+        return;
+      }
+      // The handshake is over: its socket emits nothing more on the server, which may take the next one.
+      release();
       const verdict = checkClient(tlsSocket, cas, clock);
       if ('refusal' in verdict) {
         const { error } = verdict.refusal;
@@ -142,16 +188,21 @@ export function newUserTLSUpgrade(opts: UserTLSUpgradeOptions): UserTLSUpgrade {
         return;
       }
       done(undefined, tlsSocket);
-    });
+    };
+    server.once('tlsClientError', onClientError);
+    server.once('secureConnection', onSecure);
     server.emit('connection', socket);
   });
-  return Object.assign(upgrade, {
+  const withClose = Object.assign(upgrade, {
     close(): void {
       closed = true;
+      idle = [];
       for (const s of inFlight) s.destroy();
       inFlight.clear();
     },
   });
+  // A getter (Object.assign would copy today's value).
+  return Object.defineProperty(withClose, 'serversBuilt', { get: () => serversBuilt, enumerable: true }) as UserTLSUpgrade;
 }
 
 const LOGIN_HINT = "run 'tsh db login <db>' (tsh db config shows the client options)";

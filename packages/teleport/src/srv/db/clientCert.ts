@@ -8,7 +8,8 @@
 import { X509Certificate } from 'node:crypto';
 import { AccessDeniedError } from '@teleport-ts/api/errors';
 import type { Clock } from '@teleport-ts/api/clock';
-import { identityFromCertificate, type Identity } from '@teleport-ts/api/tlsca/identity';
+import type { Identity } from '@teleport-ts/api/tlsca/identity';
+import { userCertIdentities } from './identityCache.ts';
 
 function parse(pem: string, what: string): X509Certificate {
   try {
@@ -51,7 +52,7 @@ export function verifyUserCertificate(certPEM: string, userCAs: readonly string[
   if (now > notAfter) throw new AccessDeniedError(`client certificate rejected: it expired ${ago(now - notAfter)}; run tsh db login again`);
   if (now < notBefore) throw new AccessDeniedError("client certificate rejected: it is not valid yet; check this machine's clock");
   try {
-    return identityFromCertificate(certPEM);
+    return userCertIdentities.get(certPEM);
   } catch (err) {
     throw new AccessDeniedError(`client certificate rejected: ${(err as Error).message}`);
   }

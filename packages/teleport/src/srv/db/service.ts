@@ -14,6 +14,7 @@ import { BadParameterError, NotFoundError } from '@teleport-ts/api/errors';
 import type { CertAuthority } from '@teleport-ts/api/types/certAuthority';
 import type { Database, DatabaseServer } from '@teleport-ts/api/types/database';
 import type { DatabaseResourceSelector } from '../../config/serviceConfigTypes.ts';
+import { AuditBatchEmitter, authClientSenders } from '../../events/batchEmitter.ts';
 import { ResourceCache } from '../../proxy/ssh/resourceCache.ts';
 import type { TransportHandler } from '../../reversetunnel/agent.ts';
 import { presenceExpiry, ResourceHeartbeat } from '../../services/resourceHeartbeat.ts';
@@ -54,6 +55,10 @@ interface Entry {
 export class DatabaseService {
   private readonly entries = new Map<string, Entry>();
   private readonly sessions = new Set<Duplex>();
+  /** Sessions being served (their audit ends with db.session.end). */
+  private readonly running = new Set<Promise<void>>();
+  /** Every session's audit events, batched and in order (events/batchEmitter). */
+  private readonly emitter: AuditBatchEmitter;
   private readonly dbCache: ResourceCache<Database> | undefined;
   private readonly caCache: ResourceCache<CertAuthority>;
   private readonly certs: UpstreamCertCache;
@@ -64,6 +69,7 @@ export class DatabaseService {
   constructor(private readonly opts: DatabaseServiceOptions) {
     this.log = opts.logger;
     this.certs = new UpstreamCertCache({ authClient: opts.authClient, clock: opts.clock });
+    this.emitter = new AuditBatchEmitter({ ...authClientSenders(opts.authClient), logger: opts.logger });
     this.caCache = new ResourceCache<CertAuthority>({
       source: opts.authClient, kind: 'cert_authority', logger: opts.logger,
       keyOf: (ca) => `${ca.spec.type}/${ca.spec.cluster_name}`,
@@ -107,16 +113,23 @@ export class DatabaseService {
       return (stream) => {
         this.sessions.add(stream);
         stream.once('close', () => this.sessions.delete(stream));
-        void serveDatabaseConnection({
+        const served = serveDatabaseConnection({
           authClient: this.opts.authClient, clock: this.opts.clock, logger: this.log, hostId: this.opts.hostId,
           nodeName: this.opts.nodeName, userCAs: () => this.userCAs(), certs: this.certs, engines: this.opts.engines,
+          emitter: this.emitter,
         }, stream, entry.served, req.client_addr ?? '');
+        this.running.add(served);
+        void served.finally(() => this.running.delete(served));
       };
     };
   }
 
-  /** Stops serving. Graceful: delete the db_server records; otherwise let them expire. Open sessions are closed. */
-  async close(opts: { graceful?: boolean } = {}): Promise<void> {
+  /**
+   * Stops serving. Graceful: delete the db_server records; otherwise let them expire. Open sessions
+   * are closed, and their last audit events (up to db.session.end) sent before this resolves
+   * (waiting at most `auditFlushTimeoutMs`, default 5 s, for the sessions to wind down).
+   */
+  async close(opts: { graceful?: boolean; auditFlushTimeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.dbCache?.close();
@@ -125,6 +138,21 @@ export class DatabaseService {
     for (const s of this.sessions) s.destroy();
     await Promise.all([...this.entries.values()].map((e) => e.heartbeat.stop({ deleteRecord: opts.graceful ?? true })));
     this.entries.clear();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, opts.auditFlushTimeoutMs ?? 5_000);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    await this.emitter.close();
+  }
+
+  /** Audit emitter counters (events sent, requests used). */
+  auditStats(): { events: number; requests: number } {
+    return this.emitter.stats();
   }
 
   /** Brings the served set in line with the static list and the dynamic cache; one pass at a time. */

@@ -17,7 +17,8 @@ import type { Role } from '@teleport-ts/api/types/role';
 import type { User } from '@teleport-ts/api/types/user';
 import { readFirstFrame } from '../../reversetunnel/frameIO.ts';
 import { AccessChecker } from '../../services/rbac/accessChecker.ts';
-import { databaseSessionEndEvent, databaseSessionQueryEvent, databaseSessionStartEvent, type DatabaseSessionInfo } from '../../events/databaseEvents.ts';
+import { AuditBatchEmitter, authClientSenders } from '../../events/batchEmitter.ts';
+import { databaseSessionEndEvent, databaseSessionQueryEvents, databaseSessionStartEvent, type DatabaseQuery, type DatabaseSessionInfo } from '../../events/databaseEvents.ts';
 import type { Logger } from '../../utils/logger.ts';
 import type { DatabaseAudit, DatabaseProtocol, DatabaseSessionHeader, Engine, EngineContext } from './common/engine.ts';
 import { verifyUserCertificate } from './clientCert.ts';
@@ -39,6 +40,11 @@ export interface SessionDeps {
   userCAs: () => string[];
   certs: UpstreamCertCache;
   engines: Partial<Record<DatabaseProtocol, Engine>>;
+  /**
+   * Where the session's audit events go, in order: the service's emitter, shared by its sessions so
+   * their events share requests. Absent: an emitter of the session's own over `authClient`.
+   */
+  emitter?: Pick<AuditBatchEmitter, 'emit'>;
 }
 
 /** Validates the decoded header frame. */
@@ -55,11 +61,22 @@ export function parseSessionHeader(v: unknown): DatabaseSessionHeader {
   return h;
 }
 
-/** The user's current roles, checked like auth's authorizer: the user must exist and not be locked. */
+/**
+ * The user's current roles, checked like auth's authorizer: the user must exist and not be locked.
+ * The user and the roles are read at once (one round trip to auth, not one per record).
+ */
 async function currentChecker(deps: SessionDeps, identity: Identity): Promise<AccessChecker> {
+  const userRead = deps.authClient.getResource<User>('user', identity.username);
+  // A role deleted since the certificate was issued simply grants nothing now.
+  const roleReads = identity.groups.map((name) => deps.authClient.getResource<Role>('role', name).catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }));
+  // Nothing left unobserved if the user read fails first.
+  for (const r of roleReads) void r.catch(() => undefined);
   let user: User;
   try {
-    user = await deps.authClient.getResource<User>('user', identity.username);
+    user = await userRead;
   } catch (err) {
     if (isNotFound(err)) throw new AccessDeniedError(`user '${identity.username}' no longer exists`);
     throw err;
@@ -68,57 +85,66 @@ async function currentChecker(deps: SessionDeps, identity: Identity): Promise<Ac
   if (user.spec.status?.is_locked && lockExpires && Date.parse(lockExpires) > deps.clock.nowMs()) {
     throw new AccessDeniedError(`user '${identity.username}' is locked until ${lockExpires}`);
   }
-  const roles: Role[] = [];
-  for (const name of identity.groups) {
-    try {
-      roles.push(await deps.authClient.getResource<Role>('role', name));
-    } catch (err) {
-      // A role deleted since the certificate was issued simply grants nothing now.
-      if (!isNotFound(err)) throw err;
-    }
-  }
+  const roles = (await Promise.all(roleReads)).filter((r): r is Role => r !== undefined);
   return new AccessChecker(roles, identity.traits ?? user.spec.traits ?? {});
 }
 
-/** Audit hooks of one session; failures to emit are logged, never thrown into the engine. */
+/**
+ * Audit hooks of one session; failures to emit are logged, never thrown into the engine. Events are
+ * handed to the emitter synchronously, so they are recorded in call order even when callers do not
+ * wait for one another.
+ */
 class SessionAudit implements DatabaseAudit {
   dbUser = '';
   dbName = '';
   started = false;
   ended = false;
+  /** The session fields every event repeats, and the query event builder over them; reset by sessionStart. */
+  private cached: { info: DatabaseSessionInfo; queryEvent: (q: DatabaseQuery) => Record<string, unknown> } | undefined;
+  private readonly emitter: Pick<AuditBatchEmitter, 'emit'>;
 
-  constructor(private readonly deps: SessionDeps, private readonly base: Omit<DatabaseSessionInfo, 'dbUser' | 'dbName'>) {}
-
-  private info(): DatabaseSessionInfo {
-    return { ...this.base, dbUser: this.dbUser, dbName: this.dbName };
+  constructor(private readonly deps: SessionDeps, private readonly base: Omit<DatabaseSessionInfo, 'dbUser' | 'dbName'>) {
+    this.emitter = deps.emitter ?? new AuditBatchEmitter({ ...authClientSenders(deps.authClient), logger: deps.logger });
   }
 
-  private async emit(e: Record<string, unknown>): Promise<void> {
-    try {
-      await this.deps.authClient.emitAuditEvent(e);
-    } catch (err) {
-      this.deps.logger.warn({ err: errorMessage(err), event: e.event, sid: this.base.sid }, 'could not emit a database audit event');
+  private session(): NonNullable<SessionAudit['cached']> {
+    if (!this.cached) {
+      const info = { ...this.base, dbUser: this.dbUser, dbName: this.dbName };
+      this.cached = { info, queryEvent: databaseSessionQueryEvents(info) };
     }
+    return this.cached;
   }
 
-  async sessionStart(o: { dbUser: string; dbName: string; success: boolean; error?: string }): Promise<void> {
+  /**
+   * Hands the event to the emitter now (so call order is record order); never rejects. Session
+   * start and end are urgent: the engine waits for them.
+   */
+  private emit(e: Record<string, unknown>, urgent = false): Promise<void> {
+    return this.emitter.emit(e, { urgent }).catch((err: unknown) => {
+      this.deps.logger.warn({ err: errorMessage(err), event: e.event, sid: this.base.sid }, 'could not emit a database audit event');
+    });
+  }
+
+  sessionStart(o: { dbUser: string; dbName: string; success: boolean; error?: string }): Promise<void> {
     this.dbUser = o.dbUser;
     this.dbName = o.dbName;
+    this.cached = undefined;
     if (o.success) this.started = true;
-    await this.emit(databaseSessionStartEvent({ ...this.info(), success: o.success, ...(o.error !== undefined && { error: o.error }) }));
+    return this.emit(databaseSessionStartEvent({ ...this.session().info, success: o.success, ...(o.error !== undefined && { error: o.error }) }), true);
   }
 
-  async query(o: { statement: string; parameters?: string[]; success?: boolean; error?: string }): Promise<void> {
-    await this.emit(databaseSessionQueryEvent({
-      ...this.info(), query: o.statement,
-      ...(o.parameters && { parameters: o.parameters }), ...(o.success !== undefined && { success: o.success }), ...(o.error !== undefined && { error: o.error }),
-    }));
+  query(o: { statement: string; parameters?: string[]; success?: boolean; error?: string }): Promise<void> {
+    const q: DatabaseQuery = { query: o.statement };
+    if (o.parameters) q.parameters = o.parameters;
+    if (o.success !== undefined) q.success = o.success;
+    if (o.error !== undefined) q.error = o.error;
+    return this.emit(this.session().queryEvent(q));
   }
 
-  async sessionEnd(): Promise<void> {
-    if (this.ended) return;
+  sessionEnd(): Promise<void> {
+    if (this.ended) return Promise.resolve();
     this.ended = true;
-    await this.emit(databaseSessionEndEvent(this.info()));
+    return this.emit(databaseSessionEndEvent(this.session().info), true);
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import tls, { type ConnectionOptions } from 'node:tls';
+import tls, { type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { AuthClient } from '@teleport-ts/api/client/authClient';
 import type { Clock } from '@teleport-ts/api/clock';
 import { generateKeyPair, privateKeyToPEM, publicKeyToPEM } from '@teleport-ts/api/keys';
@@ -20,7 +20,7 @@ export const UPSTREAM_CERT_TTL_MS = 60 * 60 * 1000;
 /** A cached certificate is replaced this long before it expires. */
 export const UPSTREAM_CERT_REFRESH_MS = 5 * 60 * 1000;
 
-interface CachedCert {
+export interface CachedCert {
   keyPEM: string;
   certPEM: string;
   caCerts: string[];
@@ -67,12 +67,38 @@ export function uriHost(uri: string): string {
   return m?.[1] ?? uri;
 }
 
-/** Node TLS options for the upstream connection of `uri` with settings `t` and a client certificate. */
+/**
+ * Secure contexts per cached certificate and CA list: building one parses the key, the certificate
+ * and every CA certificate, milliseconds that every upstream connection paid again. A refreshed
+ * certificate is a new object, so its contexts are built anew (and the old ones collected).
+ */
+const contexts = new WeakMap<CachedCert, Map<string, SecureContext>>();
+
+function secureContextFor(cert: CachedCert, ca: string[]): SecureContext {
+  let byCA = contexts.get(cert);
+  if (!byCA) contexts.set(cert, (byCA = new Map()));
+  const key = ca.join('\n');
+  let ctx = byCA.get(key);
+  if (!ctx) {
+    ctx = tls.createSecureContext({ key: cert.keyPEM, cert: cert.certPEM, ca, minVersion: 'TLSv1.2' });
+    byCA.set(key, ctx);
+  }
+  return ctx;
+}
+
+/**
+ * Node TLS options for the upstream connection of `uri` with settings `t` and a client certificate.
+ * tls.connect uses the `secureContext`, built once per certificate and CA list, and verifies the
+ * server against its CAs; `key`, `cert` and `ca` say what is in it (tls.connect ignores them when a
+ * secureContext is given).
+ */
 export function upstreamTLSOptions(uri: string, t: DatabaseTLS, cert: CachedCert): ConnectionOptions {
+  const ca = t.ca_cert ? [t.ca_cert] : cert.caCerts;
   const base: ConnectionOptions = {
     key: cert.keyPEM,
     cert: cert.certPEM,
-    ca: t.ca_cert ? [t.ca_cert] : cert.caCerts,
+    ca,
+    secureContext: secureContextFor(cert, ca),
     minVersion: 'TLSv1.2',
   };
   if (t.mode === 'insecure') return { ...base, rejectUnauthorized: false };

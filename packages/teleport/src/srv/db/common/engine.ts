@@ -56,7 +56,10 @@ export interface DatabaseTarget {
   password?: string;
 }
 
-/** Audit hooks of one session (events db.session.start/end/query with upstream's codes). */
+/**
+ * Audit hooks of one session (events db.session.start/end/query with upstream's codes). Events are
+ * recorded in call order: callers need not wait for one call before making the next.
+ */
 export interface DatabaseAudit {
   /** db.session.start: TDB00I on success, TDB00W with `error` on failure. */
   sessionStart(o: { dbUser: string; dbName: string; success: boolean; error?: string }): Promise<void>;

@@ -83,6 +83,14 @@ export class PacketStream {
     return this.fill(() => this.reader.nextFrame());
   }
 
+  /**
+   * The next frame if its bytes are already here, without waiting; undefined otherwise (then
+   * {@link readFrame} waits, and reports errors). Throws MySQLProtocolError on garbage.
+   */
+  bufferedFrame(): Frame | undefined {
+    return this.protocolError ? undefined : this.reader.nextFrame();
+  }
+
   /** Writes `payload` as a packet starting at sequence id `seq`. */
   write(seq: number, payload: Buffer): void {
     this.stream.write(encodePacket(seq, payload));
@@ -102,6 +110,25 @@ export class PacketStream {
     if (rest.length > 0) this.stream.unshift(rest);
     return this.stream;
   }
+}
+
+/**
+ * The bytes of consecutive frames as one buffer: a view when they lie back to back in one chunk (as
+ * frames read from one socket read do), a copy otherwise.
+ */
+export function joinFrames(frames: readonly Frame[]): Buffer {
+  const first = frames[0];
+  if (!first) return Buffer.alloc(0);
+  if (frames.length === 1) return first.raw;
+  let end = first.raw.byteOffset + first.raw.length;
+  let contiguous = true;
+  for (let i = 1; i < frames.length && contiguous; i++) {
+    const r = (frames[i] as Frame).raw;
+    contiguous = r.buffer === first.raw.buffer && r.byteOffset === end;
+    end += r.length;
+  }
+  if (contiguous) return Buffer.from(first.raw.buffer, first.raw.byteOffset, end - first.raw.byteOffset);
+  return Buffer.concat(frames.map((f) => f.raw));
 }
 
 /** Writes with backpressure: resolves once the stream accepted the bytes or closed. */

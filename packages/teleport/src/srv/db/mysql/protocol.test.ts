@@ -47,6 +47,7 @@ import {
   scrambleNativePassword,
   ServerStatus,
 } from './protocol.ts';
+import { joinFrames } from './packetStream.ts';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 /** Splits a wire capture into its single packet's header and payload. */
@@ -100,6 +101,24 @@ describe('framing', () => {
     const c = new PacketReader(64 * 1024 * 1024);
     c.push(Buffer.concat([encodePacket(0, Buffer.alloc(MAX_FRAME_PAYLOAD)).subarray(0, MAX_FRAME_PAYLOAD + 4), hex('000000 09')]));
     assert.throws(() => c.next(), /sequence id 9, expected 1/);
+  });
+
+  it('joins consecutive frames into one buffer: a view when they lie back to back, a copy otherwise', () => {
+    const chunk = Buffer.concat([encodePacket(1, Buffer.from('a')), encodePacket(2, Buffer.from('bc')), encodePacket(3, Buffer.from('def'))]);
+    const r = new FrameReader();
+    r.push(chunk);
+    const frames = [r.next(), r.next(), r.next()].map((f) => f as NonNullable<typeof f>);
+    const joined = joinFrames(frames);
+    assert.deepEqual(joined, chunk);
+    assert.equal(joined.buffer, chunk.buffer, 'frames of one chunk are joined without a copy');
+    assert.equal(joinFrames(frames.slice(1, 2)), frames[1]?.raw);
+    const apart = [frames[0], frames[2]].map((f) => f as NonNullable<typeof f>);
+    assert.deepEqual(joinFrames(apart), Buffer.concat([apart[0]?.raw ?? Buffer.alloc(0), apart[1]?.raw ?? Buffer.alloc(0)]));
+    const other = new FrameReader();
+    other.push(Buffer.from(encodePacket(4, Buffer.from('g'))));
+    const mixed = [frames[2], other.next()].map((f) => f as NonNullable<typeof f>);
+    assert.deepEqual(joinFrames(mixed), Buffer.concat([encodePacket(3, Buffer.from('def')), encodePacket(4, Buffer.from('g'))]));
+    assert.equal(joinFrames([]).length, 0);
   });
 
   it('encodes length-encoded integers and strings', () => {

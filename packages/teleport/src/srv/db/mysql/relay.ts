@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import { errorMessage } from '@teleport-ts/api/errors';
 import type { EngineContext } from '../common/engine.ts';
 import type { PacketStream } from './packetStream.ts';
-import { writeWithBackpressure } from './packetStream.ts';
+import { joinFrames, writeWithBackpressure } from './packetStream.ts';
 import { encodePacket, MySQLProtocolError, PayloadReader, type Packet } from './packets.ts';
 import { Capability, hasCapability } from './handshake.ts';
 import { Command, encodeComQuery, encodeERR, type ERRPacket } from './messages.ts';
@@ -28,6 +28,9 @@ import { decideKill, mysqlThreadRegistry, type ThreadRegistry } from './threadRe
 
 /** Refused with ERR for COM_CHANGE_USER when the engine gives no {@link ChangeUserSupport}. */
 export const CHANGE_USER_REFUSED = 'changing the database user inside a session is not supported: reconnect with --db-user';
+
+/** Server frames already received are written to the client together up to about this many bytes. */
+const COALESCE_BYTES = 64 * 1024;
 
 /** A query audit waiting for the start of its response. */
 interface PendingAudit {
@@ -44,20 +47,33 @@ interface Statement {
   longData: Set<number>;
 }
 
-/** Serializes audit writes so events keep their order; failures are logged, never thrown. */
+/**
+ * Audit writes of a session, started at once (DatabaseAudit records them in call order, so waiting
+ * for each round trip before the next would only cap the session at one event per round trip);
+ * failures are logged, never thrown.
+ */
 export class AuditQueue {
-  private chain: Promise<void> = Promise.resolve();
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly log: EngineContext['logger']) {}
 
-  /** Queues one audit write. */
+  /** Starts one audit write. */
   push(write: () => Promise<void>): void {
-    this.chain = this.chain.then(write).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'failed to write a database audit event'));
+    let started: Promise<void>;
+    try {
+      started = write();
+    } catch (err) {
+      started = Promise.reject(err);
+    }
+    const tracked: Promise<void> = started
+      .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'failed to write a database audit event'))
+      .finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
   }
 
-  /** Resolves when every queued write finished. */
-  drain(): Promise<void> {
-    return this.chain;
+  /** Resolves when every write started so far finished. */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 }
 
@@ -153,9 +169,19 @@ export async function relayCommands(o: RelayOptions): Promise<void> {
         if (upstream === up) return;
         continue;
       }
-      const start = tracker.onServerFrame(frame);
-      if (start) onResponse(start);
-      await writeWithBackpressure(client.stream, frame.raw);
+      // Every frame already read goes out in one write: one SSH packet and one TLS record for a
+      // whole small result set instead of one per frame.
+      const frames = [frame];
+      let bytes = frame.raw.length;
+      for (let f = bytes < COALESCE_BYTES ? up.bufferedFrame() : undefined; f; f = bytes < COALESCE_BYTES ? up.bufferedFrame() : undefined) {
+        frames.push(f);
+        bytes += f.raw.length;
+      }
+      for (const f of frames) {
+        const start = tracker.onServerFrame(f);
+        if (start) onResponse(start);
+      }
+      await writeWithBackpressure(client.stream, joinFrames(frames));
       if (idle && tracker.pending.length === 0) idle();
     }
   };
