@@ -3,13 +3,17 @@
  * A child process of the presence-at-scale benchmark (bench/scale.ts) that runs N lightweight agents,
  * so the parent's RSS is auth + proxy alone. Each agent is what integration/manyAgents.test.ts runs:
  * its own host identity (issued through the auth API with the admin identity whose data dir the
- * parent passes), its own mutual-TLS auth client (connected only while it heartbeats), a reverse tunnel (AgentPool) answering transport
- * channels with a byte echo, and a node Heartbeat with `use_tunnel`.
+ * parent passes), its own mutual-TLS auth client (one connection to auth, kept open), a reverse
+ * tunnel (AgentPool) to the proxy answering transport channels with a byte echo, and a node
+ * Heartbeat with `use_tunnel` over that auth client. Each agent thus holds two sockets; the parent
+ * splits the fleet over children so each stays well under the process's open-files limit.
  *
- * Usage: `node --import tsx bench/agents-child.ts <count> <offset> <tunnel addr> <auth addr> <auth data dir> [window]`.
+ * Usage: `node --import tsx bench/agents-child.ts <count> <offset> <tunnel addr> <auth addr> <auth data dir> [window] [heartbeat ms]`.
  * Progress goes to stdout as JSON lines: `{"event":"progress","issued":n,"connected":n}` now and
- * then, and `{"event":"ready","issueMs":..,"totalMs":..,"failed":n,"errors":[..]}` once every agent
- * holds a tunnel and has heartbeated. The process runs until killed or its stdin closes.
+ * then (with heartbeats sent and failed so far), and
+ * `{"event":"ready","issueMs":..,"totalMs":..,"failed":n,"errors":[..]}` once every agent holds a
+ * tunnel and has heartbeated. Progress lines continue after that. The process runs until killed or
+ * its stdin closes.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -23,14 +27,16 @@ import { tunnelHandler } from '../packages/teleport/src/service/nodeService.ts';
 import { Heartbeat } from '../packages/teleport/src/srv/ssh/heartbeat.ts';
 import { silentLogger } from '../packages/teleport/src/utils/logger.ts';
 
-const [countArg, offsetArg, tunnelAddr, authAddr, authDataDir, windowArg] = process.argv.slice(2);
+const [countArg, offsetArg, tunnelAddr, authAddr, authDataDir, windowArg, intervalArg] = process.argv.slice(2);
 if (!countArg || !offsetArg || !tunnelAddr || !authAddr || !authDataDir) {
-  process.stderr.write('usage: agents-child.ts <count> <offset> <tunnel addr> <auth addr> <auth data dir> [window]\n');
+  process.stderr.write('usage: agents-child.ts <count> <offset> <tunnel addr> <auth addr> <auth data dir> [window] [heartbeat ms]\n');
   process.exit(2);
 }
 const count = Number(countArg);
 const offset = Number(offsetArg);
 const windowSize = Number(windowArg ?? 64);
+/** Heartbeat interval (default: the agents' real one, a minute); shorter only to profile auth. */
+const intervalMs = intervalArg ? Number(intervalArg) : undefined;
 
 const send = (msg: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify(msg)}\n`);
@@ -65,6 +71,8 @@ let issued = 0;
 let connected = 0;
 let failed = 0;
 let issueMs = 0;
+let beats = 0;
+let beatFailures = 0;
 const errors = new Set<string>();
 
 async function startOne(i: number): Promise<void> {
@@ -80,14 +88,24 @@ async function startOne(i: number): Promise<void> {
     handler: tunnelHandler(hostId, (stream) => stream.pipe(stream)),
   });
   pool.start();
-  // The auth connection is closed after each heartbeat, so 10k agents do not hold 10k idle TLS
-  // connections to auth next to their 10k tunnels (one process may open 20,000 files here).
-  const oneShot: Pick<AuthClient, 'upsertResource' | 'deleteResource'> = {
-    upsertResource: (resource) => client.upsertResource(resource).finally(() => client.close()),
-    deleteResource: (kind, name) => client.deleteResource(kind, name).finally(() => client.close()),
+  // Heartbeats go over the agent's one auth connection, kept open as a real agent keeps it (the
+  // client reopens it on demand if auth or the network drops it).
+  const counted: Pick<AuthClient, 'upsertResource' | 'deleteResource'> = {
+    upsertResource: async (resource) => {
+      try {
+        const r = await client.upsertResource(resource);
+        beats++;
+        return r;
+      } catch (err) {
+        beatFailures++;
+        if (errors.size < 5) errors.add(`heartbeat: ${(err as Error).message}`);
+        throw err;
+      }
+    },
+    deleteResource: (kind, name) => client.deleteResource(kind, name),
   };
   const heartbeat = new Heartbeat({
-    authClient: oneShot, clock: systemClock, logger: silentLogger,
+    authClient: counted, clock: systemClock, logger: silentLogger, ...(intervalMs && { intervalMs }),
     fields: () => ({ hostId, nodeName, addr: '', labels: { fleet: 'lite', shard: String(i % 4) }, cmdLabels: {}, version: 'bench', useTunnel: true }),
   });
   running.push({ pool, heartbeat, client });
@@ -112,7 +130,7 @@ process.on('SIGTERM', () => void stop());
 
 const started = performance.now();
 let next = 0;
-const progress = setInterval(() => send({ event: 'progress', issued, connected, failed }), 2000);
+const progress = setInterval(() => send({ event: 'progress', issued, connected, failed, beats, beatFailures }), 2000);
 await Promise.all(Array.from({ length: Math.min(windowSize, count) }, async () => {
   while (next < count && !stopping) {
     const i = offset + next++;
@@ -125,5 +143,7 @@ await Promise.all(Array.from({ length: Math.min(windowSize, count) }, async () =
   }
 }));
 clearInterval(progress);
-send({ event: 'ready', count, connected, failed, errors: [...errors], issueMs: issueMs / Math.max(1, issued), totalMs: performance.now() - started });
+// After bring-up, heartbeat counts now and then (the parent checks none fail in steady state).
+setInterval(() => send({ event: 'progress', issued, connected, failed, beats, beatFailures }), 10_000).unref();
+send({ event: 'ready', count, connected, failed, beats, beatFailures, errors: [...errors], issueMs: issueMs / Math.max(1, issued), totalMs: performance.now() - started });
 

@@ -4,7 +4,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatResourcesJSON, formatResourcesYAML } from './format.ts';
+import { canonicalResource, formatResourcesJSON, formatResourcesYAML } from './format.ts';
+import type { Resource } from './resource.ts';
 import { parseResources } from './parse.ts';
 import { newRole, newUser } from './validation.ts';
 
@@ -32,6 +33,16 @@ describe('format', () => {
     const out = formatResourcesJSON([user, role]);
     assert.match(out, /^\[\n {4}\{\n {8}"kind": "user",\n {8}"version": "v2",/);
     assert.deepEqual(parseResources(out, 'out.json'), [user, role]);
+  });
+
+  it('JSON: the same text as stringifying the canonical copies (undefined values, odd keys, dates)', () => {
+    const odd = {
+      kind: 'node', version: 'v2', extra: undefined, spec: { a: undefined, '10': 'x', b: [1, undefined, -0], d: new Date(0), s: 'lone \ud800' },
+      metadata: { labels: { z: '1', '2': 'two' }, name: 'n', expires: undefined, revision: 'r' },
+    } as unknown as Resource;
+    for (const list of [[user, role], [odd], []]) {
+      assert.equal(formatResourcesJSON(list), `${JSON.stringify(list.map(canonicalResource), null, 4)}\n`);
+    }
   });
 
   it('sub_kind follows kind', () => {

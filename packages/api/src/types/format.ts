@@ -16,11 +16,16 @@ function ordered(obj: Record<string, unknown>, order: readonly string[]): Record
   return out;
 }
 
-/** Returns a plain object with upstream's key order (no undefined values). */
-export function canonicalResource(r: Resource): Record<string, unknown> {
+/** The resource's top level and metadata in upstream's key order; deeper values are shared, not copied. */
+function orderedTop(r: Resource): Record<string, unknown> {
   const top = ordered(r as unknown as Record<string, unknown>, topOrder);
   top.metadata = ordered(r.metadata as unknown as Record<string, unknown>, metadataOrder);
-  return JSON.parse(JSON.stringify(top)) as Record<string, unknown>;
+  return top;
+}
+
+/** Returns a plain object with upstream's key order (no undefined values). */
+export function canonicalResource(r: Resource): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(orderedTop(r))) as Record<string, unknown>;
 }
 
 /** Formats resources as YAML documents separated by "---". */
@@ -32,5 +37,7 @@ export function formatResourcesYAML(resources: readonly Resource[]): string {
 
 /** Formats resources as a JSON array (4-space indent, as tctl prints it). */
 export function formatResourcesJSON(resources: readonly Resource[]): string {
-  return `${JSON.stringify(resources.map(canonicalResource), null, 4)}\n`;
+  // JSON.stringify drops undefined values itself, so the text equals that of canonicalResource's
+  // plain copies without making them (a `tsh ls` over 10k nodes copied every node twice).
+  return `${JSON.stringify(resources.map(orderedTop), null, 4)}\n`;
 }

@@ -6,10 +6,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import tls from 'node:tls';
 import { AccessDeniedError, ConnectionProblemError } from '@teleport-ts/api/errors';
 import { generateKeyPair, privateKeyToPEM, publicKeyToPEM } from '@teleport-ts/api/keys';
 import { startTestCluster, type TestCluster } from '../testing/tshCluster.ts';
-import { authClientThroughProxy } from './authTunnel.ts';
+import { authClientThroughProxy, dialAuthThroughProxy } from './authTunnel.ts';
 import { createTLSCA, issueTLSCert } from '../ca/tlsCA.ts';
 import { systemClock } from '@teleport-ts/api/clock';
 
@@ -38,6 +39,22 @@ describe('auth tunnel through the proxy', () => {
     const [a, b] = await Promise.all([api.ping(), api.getCertAuthorities('host')]);
     assert.equal(a.clusterName, c.clusterName);
     assert.equal(b.length, 1);
+  });
+
+  it('turns Nagle off on the tunnel socket (HTTP/2 inside it sends small frames)', async () => {
+    const calls: unknown[] = [];
+    const original = tls.TLSSocket.prototype.setNoDelay;
+    tls.TLSSocket.prototype.setNoDelay = function (this: tls.TLSSocket, noDelay?: boolean) {
+      calls.push(noDelay);
+      return original.call(this, noDelay);
+    };
+    try {
+      const socket = await dialAuthThroughProxy({ proxyAddr: c.webAddr, insecure: true });
+      socket.destroy();
+    } finally {
+      tls.TLSSocket.prototype.setNoDelay = original;
+    }
+    assert.deepEqual(calls, [true]);
   });
 
   it('still has auth refuse a certificate from a foreign CA', async () => {

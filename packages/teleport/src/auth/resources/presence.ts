@@ -11,11 +11,13 @@ import type { Resource } from '@teleport-ts/api/types/resource';
 import type { AccessChecker } from '../../services/rbac/accessChecker.ts';
 import type { HandlerDeps, ResourceHandler } from './handler.ts';
 
-/** True when a user with `checker` may log in to `node` with at least one login. */
+/**
+ * True when a user with `checker` may log in to `node` with at least one login (some login of
+ * `loginsFor` passes `canAccessServer`; see AccessChecker.hasLoginsFor, compiled once per checker).
+ */
 export function nodeVisibleTo(node: Server, checker: AccessChecker): boolean {
-  const labels = serverLabels(node);
-  return checker.loginsFor(labels).some((login) =>
-    checker.canAccessServer(login, { name: node.metadata.name, hostname: node.spec.hostname, labels }));
+  // serverLabels copies the labels to merge command labels in; most nodes have none.
+  return checker.hasLoginsFor(node.spec.cmd_labels ? serverLabels(node) : (node.metadata.labels ?? {}));
 }
 
 /** Handler for kind "node". */

@@ -2,7 +2,8 @@
  * @module services/cache/prefixView
  * The in-memory copy of the resources stored directly under one backend key prefix (one resource per
  * key, `<prefix><name>`), as the presence cache holds them. Entries are parsed once when their
- * event arrives and frozen, so reads hand out shared objects without copying. Reads skip, and drop,
+ * event arrives and frozen, so reads hand out shared objects without copying (and their JSON text
+ * is computed at most once per object, see sharedJSON.ts). Reads skip, and drop,
  * entries whose expiry has passed by the injected clock, the same rule the backend applies, so
  * a crashed agent disappears on time even before the backend's purge emits its delete event.
  */
@@ -11,6 +12,7 @@ import type { Resource } from '@teleport-ts/api/types/resource';
 import type { Item } from '../../backend/backend.ts';
 import { compareKeys, isExpired } from '../../backend/items.ts';
 import { describe, fromItem } from '../local/resourceStore.ts';
+import { markShared } from './sharedJSON.ts';
 
 interface Entry<T> {
   resource: T;
@@ -62,6 +64,7 @@ export class PrefixView<T extends Resource> {
     const name = this.nameOf(item.key);
     if (name === undefined) return;
     const resource = deepFreeze(fromItem<T>(item));
+    markShared(resource);
     if (!this.entries.has(name)) this.sorted = undefined;
     this.entries.set(name, { resource, expires: item.expires });
   }
@@ -81,9 +84,10 @@ export class PrefixView<T extends Resource> {
 
   /** Every live resource, in key order (the order of a backend range read). */
   list(nowMs: number): T[] {
-    this.sorted ??= [...this.entries.keys()].sort(compareKeys);
+    const sorted = (this.sorted ??= [...this.entries.keys()].sort(compareKeys));
     const out: T[] = [];
-    for (const name of [...this.sorted]) {
+    // Dropping an expired entry replaces this.sorted rather than changing the array being walked.
+    for (const name of sorted) {
       const e = this.entries.get(name);
       if (e && !this.dropIfExpired(name, e, nowMs)) out.push(e.resource);
     }

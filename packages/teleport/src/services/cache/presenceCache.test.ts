@@ -19,6 +19,7 @@ import { MemoryBackend } from '../../backend/memory.ts';
 import { openSQLiteBackend } from '../../backend/sqlite.ts';
 import { PresenceService } from '../local/presence.ts';
 import { PresenceCache } from './presenceCache.ts';
+import { markShared, sharedJSON } from './sharedJSON.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'teleport-presence-cache-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -195,5 +196,36 @@ for (const [label, open] of backends) {
       await assert.rejects(s.cache.listNodes(), /closed/);
       await s.cache.close();
     });
+
+    it('keeps the JSON text of each cached record until a heartbeat replaces it', async () => {
+      const s = await setup();
+      await s.store.upsertNode(node(s.clock, 'n1', 600_000, { env: 'a' }));
+      s.cache.start();
+      await s.cache.ready;
+      const [first] = await s.cache.listNodes();
+      assert.ok(first);
+      assert.equal(sharedJSON(first), JSON.stringify(first));
+      assert.equal(sharedJSON(first), sharedJSON((await s.cache.listNodes())[0] as Server), 'same text for the same object');
+      await s.store.upsertNode(node(s.clock, 'n1', 600_000, { env: 'b' }));
+      const [next] = await s.cache.listNodes();
+      assert.ok(next && next !== first, 'a write replaces the object');
+      assert.equal(sharedJSON(next), JSON.stringify(next));
+      assert.match(sharedJSON(next), /"env":"b"/);
+      await s.done();
+    });
   });
 }
+
+describe('sharedJSON', () => {
+  it('memoises only registered frozen objects', () => {
+    const mutable = { a: 1 };
+    assert.equal(sharedJSON(mutable), '{"a":1}');
+    mutable.a = 2;
+    assert.equal(sharedJSON(mutable), '{"a":2}', 'an unregistered object is stringified every time');
+    assert.throws(() => markShared({ a: 1 }), TypeError);
+    const frozen = Object.freeze({ a: 1 });
+    markShared(frozen);
+    assert.equal(sharedJSON(frozen), '{"a":1}');
+    assert.equal(sharedJSON(frozen), '{"a":1}');
+  });
+});

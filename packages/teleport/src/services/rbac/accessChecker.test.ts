@@ -84,6 +84,38 @@ describe('logins', () => {
     assert.deepEqual(checker.loginsFor({ env: 'prod', team: 'secret' }), []);
     assert.deepEqual(checker.loginsFor(), ['alice', 'bob']);
   });
+  it('hasLoginsFor: some login of loginsFor is allowed', () => {
+    assert.equal(checker.hasLoginsFor({ env: 'dev' }), true);
+    assert.equal(checker.hasLoginsFor({ env: 'prod' }), true);
+    assert.equal(checker.hasLoginsFor({ env: 'prod', team: 'secret' }), false);
+    assert.equal(checker.hasLoginsFor({ env: 'stage' }), false);
+  });
+});
+
+describe('hasLoginsFor agrees with loginsFor + canAccessServer (what tsh ls used to compute per node)', () => {
+  let seed = 11;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const pick = <T>(xs: T[]): T => xs[rnd(xs.length)] as T;
+  const selectors = [undefined, {}, { '*': '*' }, { env: 'prod' }, { env: ['dev', 'prod'] }, { env: '*' }, { team: 'd*' }, { env: '^(dev|qa)$', team: '*' }];
+  const logins = [[], ['root'], ['alice', 'root'], ['{{internal.logins}}'], ['bob']];
+  const conditions = (): RoleSpec['allow'] => ({
+    ...(rnd(3) > 0 && { logins: pick(logins) }),
+    ...(rnd(3) > 0 && { node_labels: pick(selectors) as Record<string, string> }),
+  });
+  const labelSets: Array<Record<string, string>> = [{}, { env: 'prod' }, { env: 'dev', team: 'db' }, { env: 'qa', team: 'ops' }, { team: 'db' }];
+  it('on random role sets and label sets', () => {
+    for (let i = 0; i < 500; i++) {
+      const roles = Array.from({ length: rnd(4) }, (_, j) => r(`r${j}`, { allow: conditions(), ...(rnd(3) === 0 && { deny: conditions() }) }));
+      const checker = new AccessChecker(roles, rnd(2) ? { logins: ['bob', 'root'] } : {});
+      for (const labels of labelSets) {
+        const old = checker.loginsFor(labels).some((login) => checker.canAccessServer(login, { name: 'n', labels }));
+        assert.equal(checker.hasLoginsFor(labels), old, `${JSON.stringify(roles.map((x) => x.spec))} on ${JSON.stringify(labels)}`);
+      }
+    }
+  });
 });
 
 describe('rules', () => {

@@ -12,7 +12,7 @@ import { applyTraitsToRole } from './traits.ts';
 import { decideRule, type RuleDecision } from './rules.ts';
 import type { WhereContext } from './where.ts';
 import {
-  collectForResource, denialReason, listMatcher, type LabeledResource,
+  collectForResource, compileAnyAllowed, denialReason, listMatcher, type LabeledResource,
 } from './resourceAccess.ts';
 import * as options from './options.ts';
 import { databaseDenialReason, databaseVisible, type DatabaseRBACTarget } from './databaseAccess.ts';
@@ -35,6 +35,7 @@ export class AccessChecker {
   readonly roles: readonly Role[];
   /** The user's traits. */
   readonly traits: Traits;
+  private anyLogin: ((labels: Record<string, string>) => boolean) | undefined;
 
   constructor(roles: readonly Role[], traits: Traits = {}) {
     this.traits = traits;
@@ -61,6 +62,16 @@ export class AccessChecker {
   /** Logins usable on a server with these labels; without labels, the same as allowedLogins(). */
   loginsFor(labels?: Record<string, string>): string[] {
     return labels ? collectForResource(this.roles, 'node_labels', labels, 'logins') : this.allowedLogins();
+  }
+
+  /**
+   * True when some login is allowed on a server with these labels: `loginsFor(labels)` is not empty,
+   * which is exactly when `canAccessServer` holds for one of them (the nodes `tsh ls` lists). The
+   * roles are compiled on the first call, so checking every node of a list stays cheap.
+   */
+  hasLoginsFor(labels: Record<string, string>): boolean {
+    this.anyLogin ??= compileAnyAllowed(this.roles, 'node_labels', 'logins');
+    return this.anyLogin(labels);
   }
 
   /** Every allowed login (for certificate principals), minus logins any role denies. */

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Labels } from '@teleport-ts/api/types/role';
-import { describeSelector, matchGlob, matchLabels } from './labels.ts';
+import { compileSelector, describeSelector, matchGlob, matchLabels } from './labels.ts';
 
 describe('matchGlob', () => {
   const cases: Array<[string, string, boolean]> = [
@@ -51,6 +51,7 @@ describe('matchLabels', () => {
     { name: 'mixed glob and regex values', sel: { env: ['dev*', '^qa[0-9]$'] }, labels: { env: 'qa7' }, want: true },
   ];
   for (const c of cases) {
+    it(`${c.name} (compiled too)`, () => assert.equal(compileSelector(c.sel)(c.labels), c.want));
     it(c.name, () => {
       const got = matchLabels(c.sel, c.labels);
       assert.equal(got.matched, c.want);
@@ -61,5 +62,31 @@ describe('matchLabels', () => {
 
   it('describes selectors for messages', () => {
     assert.equal(describeSelector({ env: 'prod', team: ['a', 'b'] }), 'env=prod team=a|b');
+  });
+});
+
+describe('compileSelector', () => {
+  it('agrees with matchLabels on random selectors and label sets', () => {
+    // A small deterministic generator, so a failure reproduces.
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const keys = ['env', 'team', '*', 'region'];
+    const values = ['prod', 'dev', '*', 'pr*', '^(dev|qa)$', 'eu-*', '', '^[$'];
+    const pick = <T>(xs: T[]): T => xs[rnd(xs.length)] as T;
+    for (let i = 0; i < 2000; i++) {
+      const sel: Labels = {};
+      for (let k = rnd(3); k > 0; k--) sel[pick(keys)] = rnd(2) ? pick(values) : [pick(values), pick(values)].slice(0, rnd(3));
+      const labels: Record<string, string> = {};
+      for (let k = rnd(4); k > 0; k--) labels[pick(keys)] = pick(['prod', 'dev', 'qa', 'eu-1', '*', '']);
+      assert.equal(compileSelector(sel)(labels), matchLabels(sel, labels).matched, `${JSON.stringify(sel)} vs ${JSON.stringify(labels)}`);
+    }
+  });
+
+  it('does not read inherited properties as labels', () => {
+    assert.equal(compileSelector({ toString: '*' })({}), false);
+    assert.equal(compileSelector({ constructor: '*' })({}), matchLabels({ constructor: '*' }, {}).matched);
   });
 });

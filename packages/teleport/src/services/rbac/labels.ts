@@ -75,3 +75,42 @@ export function matchLabels(selector: Labels | undefined, labels: Record<string,
   }
   return { matched: true };
 }
+
+/** A label selector compiled once: answers what `matchLabels(selector, labels).matched` would. */
+export type CompiledSelector = (labels: Record<string, string>) => boolean;
+
+const matchNothing: CompiledSelector = () => false;
+const matchEverything: CompiledSelector = () => true;
+
+/**
+ * Compiles a selector for matching many resources (e.g. every node of a list): the entries, the
+ * value lists and their patterns are resolved once, and no reason is built for a miss.
+ */
+export function compileSelector(selector: Labels | undefined): CompiledSelector {
+  if (!selector || Object.keys(selector).length === 0) return matchNothing;
+  if (isWildcardSelector(selector)) return matchEverything;
+  const keys = Object.entries(selector).map(([key, raw]) => {
+    const values = selectorValues(raw);
+    // A `*` value accepts any value of the key (the key must still be present).
+    const any = values.includes('*');
+    const patterns = any ? [] : values.map((v) => compile(v));
+    return { key, any, patterns };
+  });
+  return (labels) => {
+    for (const { key, any, patterns } of keys) {
+      if (!Object.hasOwn(labels, key)) return false;
+      const actual = labels[key];
+      if (actual === undefined) return false;
+      if (any) continue;
+      let hit = false;
+      for (const re of patterns) {
+        if (re?.test(actual)) {
+          hit = true;
+          break;
+        }
+      }
+      if (!hit) return false;
+    }
+    return true;
+  };
+}

@@ -6,7 +6,7 @@
  * needs one role whose labels match and whose every matcher matches.
  */
 import type { Labels, Role, RoleConditions } from '@teleport-ts/api/types/role';
-import { describeSelector, matchLabels } from './labels.ts';
+import { compileSelector, describeSelector, matchLabels } from './labels.ts';
 
 /** Condition fields that hold label selectors. */
 export type SelectorField = 'node_labels' | 'db_labels' | 'app_labels' | 'kubernetes_labels' | 'windows_desktop_labels';
@@ -87,4 +87,22 @@ export function collectForResource(
     for (const v of (deny[list] as string[] | undefined) ?? []) denied.add(v);
   }
   return [...allowed].filter((v) => !denied.has(v));
+}
+
+/**
+ * Compiles `collectForResource(roles, field, labels, list).length > 0` for matching many resources
+ * with one set of roles: true unless a deny selector matches, when some role whose allow selector
+ * matches allows a value of `list` that no role denies. The selectors are compiled once, and roles
+ * that allow nothing undenied are dropped up front.
+ */
+export function compileAnyAllowed(
+  roles: readonly Role[], field: SelectorField, list: keyof RoleConditions,
+): (labels: Record<string, string>) => boolean {
+  const values = (c: RoleConditions | undefined): string[] => (c?.[list] as string[] | undefined) ?? [];
+  const denied = new Set(roles.flatMap((r) => values(r.spec.deny)));
+  const deny = roles.map((r) => compileSelector(r.spec.deny?.[field]));
+  const allow = roles
+    .filter((r) => values(r.spec.allow).some((v) => !denied.has(v)))
+    .map((r) => compileSelector(r.spec.allow?.[field]));
+  return (labels) => !deny.some((m) => m(labels)) && allow.some((m) => m(labels));
 }
