@@ -7,7 +7,9 @@
  * Our side is measured on both paths users take: the `tsh config` ProxyCommand (`tsh proxy ssh`, a
  * fresh Node.js process per connection) and OpenSSH's own ProxyJump (`-J`, a direct-tcpip channel
  * through the proxy's SSH listener). The cluster runs in this process, as the integration tests
- * start it, so a `--cpu-prof` of `npm run bench` profiles proxy and node.
+ * start it, so a `--cpu-prof` of `npm run bench` profiles proxy and node. The ProxyCommand's tsh
+ * is the prebuilt bundle (scripts/build-cli.js, built here when missing or stale), as users run it;
+ * TELEPORT_CLI_BUNDLE=0 measures tsh loaded from the TypeScript sources through tsx instead.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -19,6 +21,8 @@ import { CLUSTER_NAME, startTestCluster, type TestCluster } from '../integration
 import { clientEnv } from '../integration/helpers/sshClients.ts';
 import { canRunSSHTests, OSUsers, sshClientUser } from '../integration/helpers/sshEnv.ts';
 import { freePorts } from '../integration/helpers/subprocess.ts';
+import { bundleStatus } from '../packages/teleport/bin/launch.js';
+import { ensureCliBuild } from '../scripts/build-cli.js';
 import { latencyStats, type LatencyStats } from './report.ts';
 import type { BenchContext, Figure, Scenario } from './scenario.ts';
 
@@ -164,12 +168,32 @@ export async function bulk(env: Record<string, string>, path: Path, direction: '
 /** The cluster, sshd and client configuration the measurements share (exported for profiling drivers). */
 export interface Rig {
   env: Record<string, string>;
+  /** How the ProxyCommand's tsh runs (see prepareTsh), at the time of asking. */
+  tshLoader(): string;
   direct: Path;
   jump: Path;
   proxyCommand: Path;
   /** What sshd logged lately (for errors). */
   sshdLog(): string;
   close(): Promise<void>;
+}
+
+/**
+ * How the ProxyCommand's `tsh` runs: the prebuilt bundle (what `npm install` sets up; built here
+ * when missing or stale) or, with TELEPORT_CLI_BUNDLE=0 (passed through to tsh), the TypeScript
+ * sources through tsx. Checked again after measuring: a source edited meanwhile makes tsh fall
+ * back to tsx, which the figures' details then say.
+ */
+async function prepareTsh(ctx: BenchContext): Promise<{ env: Record<string, string>; describe(): string }> {
+  if (process.env.TELEPORT_CLI_BUNDLE === '0') return { env: { TELEPORT_CLI_BUNDLE: '0' }, describe: () => 'TypeScript sources via tsx (TELEPORT_CLI_BUNDLE=0)' };
+  await ensureCliBuild({ log: (line) => ctx.log(line) });
+  return {
+    env: {},
+    describe: () => {
+      const s = bundleStatus('tsh');
+      return s.file ? 'bundle (packages/teleport/dist)' : `TypeScript sources via tsx: the bundle went stale (${s.reason})`;
+    },
+  };
 }
 
 /** Starts the cluster (auth + proxy + node), an OS user, a tsh login, sshd, and writes the client configs. */
@@ -183,6 +207,7 @@ export async function startRig(ctx: BenchContext): Promise<Rig> {
     osUsers.cleanup();
   };
   try {
+    const tsh = await prepareTsh(ctx);
     cluster = await startTestCluster({ nodeName: NODE_NAME, sshService: {}, secondFactor: 'off' });
     const login = osUsers.create('bench');
     // useradd leaves the password locked ("!"), and sshd without PAM refuses locked accounts; "*" = no password, not locked.
@@ -218,9 +243,10 @@ export async function startRig(ctx: BenchContext): Promise<Rig> {
       'Host *', `    User ${login}`, `    IdentityFile "${identity}"`, `    CertificateFile "${certificate}"`, '    IdentitiesOnly yes', '',
     ].join('\n'));
     const common = ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `Ciphers=${BENCH_CIPHER}`, '-o', 'ControlMaster=no', '-T'];
-    ctx.log(`cluster up (proxy SSH ${proxySSH.host}:${proxySSH.port}), sshd on 127.0.0.1:${sshd.port}, OS user ${login}`);
+    ctx.log(`cluster up (proxy SSH ${proxySSH.host}:${proxySSH.port}), sshd on 127.0.0.1:${sshd.port}, OS user ${login}; tsh: ${tsh.describe()}`);
     return {
-      env: clientEnv(user.home),
+      env: clientEnv(user.home, tsh.env),
+      tshLoader: () => tsh.describe(),
       sshdLog: () => sshd?.log() ?? '',
       direct: { name: 'OpenSSH sshd direct', args: ['-F', config, ...common, 'bench-direct'] },
       jump: { name: 'ssh -J proxy', args: ['-F', config, ...common, 'bench-jump'] },
@@ -267,13 +293,15 @@ async function runSetup(ctx: BenchContext): Promise<Figure[]> {
     }
     const base = setup.get(rig.direct.name) as { seq: SetupRun; conc: SetupRun };
     const target = { ratio: 0.5, description: '>= 0.5x direct' };
+    const tsh = rig.tshLoader();
     const baselineName = rig.direct.name;
+    const tshOf = (p: Path): { tsh?: string } => (p === rig.proxyCommand ? { tsh } : {});
     return ours.flatMap((p): Figure[] => {
       const s = setup.get(p.name) as { seq: SetupRun; conc: SetupRun };
       return [
-        { name: `SSH session setup, sequential (${p.name})`, unit: 'sessions/s', ours: s.seq.perSecond, baseline: base.seq.perSecond, baselineName, higherIsBetter: true, target, details: { ours: s.seq, baseline: base.seq } },
-        { name: `SSH session setup, ${plan.parallel} concurrent (${p.name})`, unit: 'sessions/s', ours: s.conc.perSecond, baseline: base.conc.perSecond, baselineName, higherIsBetter: true, target, details: { ours: s.conc, baseline: base.conc } },
-        { name: `SSH session setup latency p50 (${p.name})`, unit: 'ms', ours: s.seq.latency.p50, baseline: base.seq.latency.p50, baselineName, higherIsBetter: false, details: { ours: s.seq.latency, baseline: base.seq.latency } },
+        { name: `SSH session setup, sequential (${p.name})`, unit: 'sessions/s', ours: s.seq.perSecond, baseline: base.seq.perSecond, baselineName, higherIsBetter: true, target, details: { ours: s.seq, baseline: base.seq, ...tshOf(p) } },
+        { name: `SSH session setup, ${plan.parallel} concurrent (${p.name})`, unit: 'sessions/s', ours: s.conc.perSecond, baseline: base.conc.perSecond, baselineName, higherIsBetter: true, target, details: { ours: s.conc, baseline: base.conc, ...tshOf(p) } },
+        { name: `SSH session setup latency p50 (${p.name})`, unit: 'ms', ours: s.seq.latency.p50, baseline: base.seq.latency.p50, baselineName, higherIsBetter: false, details: { ours: s.seq.latency, baseline: base.seq.latency, ...tshOf(p) } },
       ];
     });
   } finally {
@@ -311,13 +339,14 @@ async function runBulk(ctx: BenchContext): Promise<Figure[]> {
         return { mbPerSecond: median(rs.map((r) => r.mbPerSecond)), rounds: rs };
       };
       const baseline = pick(rig.direct.name);
+      const tsh = rig.tshLoader();
       for (const p of [rig.jump, rig.proxyCommand]) {
         const r = pick(p.name);
         figures.push({
           name: `SSH bulk ${direction}, ${mib} MiB (${p.name})`, unit: 'MB/s', ours: r.mbPerSecond, baseline: baseline.mbPerSecond,
           baselineName: rig.direct.name, higherIsBetter: true, target: { ratio: 0.5, description: '>= 0.5x direct' },
           details: {
-            ours: r, baseline, bytes: plan.bytes, cipher: BENCH_CIPHER,
+            ours: r, baseline, bytes: plan.bytes, cipher: BENCH_CIPHER, ...(p === rig.proxyCommand && { tsh }),
             note: `median of ${plan.rounds} round(s); MB/s over the whole ssh run, excludingSetup subtracts the median session setup time`,
           },
         });

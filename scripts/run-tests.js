@@ -10,6 +10,7 @@
 // *fails* is never retried: flaky failures must stay visible.
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { ensureCliBuild } from './build-cli.js';
 import { ensureWebBuild } from './web-build.js';
 import { runTestFile, parseCounts, stopAllTestFiles } from './test-file-runner.js';
 
@@ -48,6 +49,15 @@ if (files.some(isIntegration) && !process.env.TELEPORT_SKIP_WEB_BUILD) {
     await ensureWebBuild();
   } catch (err) {
     console.error(`ERROR: ${err.message}. Fix the build, or set TELEPORT_SKIP_WEB_BUILD=1 to run the tests without the web UI.`);
+    process.exit(1);
+  }
+}
+// The integration tests run the bins the way users do: from the CLI bundles when they are fresh.
+if (files.some(isIntegration) && !process.env.TELEPORT_SKIP_CLI_BUILD) {
+  try {
+    await ensureCliBuild();
+  } catch (err) {
+    console.error(`ERROR: ${err.message}. Fix the build, or set TELEPORT_SKIP_CLI_BUILD=1 (the bins then load the sources through tsx).`);
     process.exit(1);
   }
 }

@@ -5,8 +5,8 @@
  * .teleport-dev/data), starts teleport, and creates the first admin user with an invite link; on later
  * runs it reuses everything and prints how to log in. Stop it with Ctrl-C.
  *
- * The web UI (packages/web/dist, served at https://localhost:3080/web) is built first when it is
- * missing or older than packages/web/src.
+ * The web UI (packages/web/dist, served at https://localhost:3080/web) and the CLI bundles
+ * (packages/teleport/dist, see scripts/build-cli.js) are built first when missing or stale.
  *
  * Environment: TELEPORT_DEV_DIR (default ./.teleport-dev), TELEPORT_DEV_HOST (listen host, default
  * 127.0.0.1), TELEPORT_DEV_ADMIN (default teleport-admin).
@@ -18,6 +18,7 @@ import { isNotFound } from '@teleport-ts/api/errors';
 import { runTeleport } from '../packages/teleport/src/tool/teleport/main.ts';
 import { runTctl } from '../packages/teleport/src/tool/tctl/main.ts';
 import type { TeleportProcess } from '../packages/teleport/src/service/teleportProcess.ts';
+import { ensureCliBuild } from './build-cli.js';
 import { ensureWebBuild } from './web-build.js';
 
 const devDir = path.resolve(process.env.TELEPORT_DEV_DIR ?? '.teleport-dev');
@@ -32,6 +33,10 @@ try {
   // The cluster is still useful without the UI (tsh, tctl); the proxy answers /web with how to build it.
   console.error(`WARNING: ${(err as Error).message}; starting without the web UI.`);
 }
+
+// tsh and tctl start in ~0.15 s from their bundles instead of ~1 s through tsx (docs/benchmarks.md).
+await ensureCliBuild().catch((err: unknown) =>
+  console.error(`WARNING: ${(err as Error).message}; tsh and tctl will load their TypeScript sources (slower).`));
 
 if (!existsSync(configPath)) {
   mkdirSync(devDir, { recursive: true, mode: 0o700 });

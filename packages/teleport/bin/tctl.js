@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Thin entry point: registers the TypeScript loader and hands argv to runTctl() (see src/tool/tctl/main.ts).
-import { register } from 'tsx/esm/api';
+// Thin entry point: loads tctl (the prebuilt bundle when fresh, else the sources through tsx; see
+// launch.js) and hands argv to runTctl() (see src/tool/tctl/main.ts).
+import { loadCLI, wantsDebug } from './launch.js';
 
-register();
-const { runTctl } = await import('../src/tool/tctl/main.ts');
+const { runTctl } = await loadCLI('tctl', 'src/tool/tctl/main.ts', { sourceMaps: wantsDebug() });
 process.exitCode = await runTctl(process.argv.slice(2));

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Thin entry point: registers the TypeScript loader and hands argv to runTeleport() (see src/tool/teleport/main.ts).
-import { register } from 'tsx/esm/api';
+// Thin entry point: loads teleport (the prebuilt bundle when fresh, else the sources through tsx;
+// see launch.js) and hands argv to runTeleport() (see src/tool/teleport/main.ts). A daemon's start
+// time hardly matters and its logged stack traces should name the TypeScript sources: source maps on.
+import { loadCLI } from './launch.js';
 
-register();
-const { runTeleport } = await import('../src/tool/teleport/main.ts');
+const { runTeleport } = await loadCLI('teleport', 'src/tool/teleport/main.ts', { sourceMaps: true });
 process.exitCode = await runTeleport(process.argv.slice(2));

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Thin entry point: registers the TypeScript loader and hands argv to runTsh() (see src/tool/tsh/main.ts).
-import { register } from 'tsx/esm/api';
+// Thin entry point: loads tsh (the prebuilt bundle when fresh, else the sources through tsx; see
+// launch.js) and hands argv to runTsh() (see src/tool/tsh/main.ts).
+import { loadCLI, wantsDebug } from './launch.js';
 
-register();
-const { runTsh } = await import('../src/tool/tsh/main.ts');
+const { runTsh } = await loadCLI('tsh', 'src/tool/tsh/main.ts', { sourceMaps: wantsDebug() });
 // Exit at once: idle API connections (the auth tunnel keeps its HTTP/2 session for 60 s) must not hold tsh open.
 process.exit(await runTsh(process.argv.slice(2)));

@@ -24,7 +24,6 @@ import {
 } from '@teleport-ts/api/identityFile';
 import { decodeCertificate, parseCertificateLine } from '@teleport-ts/api/sshcert/certificate';
 import { parseAuthorizedKey, sshPublicKeyBlob } from '@teleport-ts/api/sshcert/publicKey';
-import { identityFromCertificate } from '@teleport-ts/api/tlsca/identity';
 import { ensurePrivateDir, isENOENT, loadProfile, removeProfile, writeFileAtomic } from './profile.ts';
 
 /** Everything a login leaves on disk for one user of one proxy. */
@@ -177,6 +176,8 @@ export class KeyStore {
     const certs = (await readdir(`${keyPath}-ssh`).catch(() => [] as string[]))
       .filter((f) => f.endsWith('-cert.pub')).map((f) => f.slice(0, -'-cert.pub'.length));
     if (certs.length <= 1) return certs[0];
+    // Loaded here, not at the top: it pulls in @peculiar/x509, which every tsh start would pay for.
+    const { identityFromCertificate } = await import('@teleport-ts/api/tlsca/identity');
     const issuer = identityFromCertificate(tlsCert).teleportCluster;
     if (issuer && certs.includes(issuer)) return issuer;
     throw new BadParameterError(`certificates for several clusters (${certs.join(', ')}) are saved: pick one with --cluster`);

@@ -3,79 +3,20 @@
  * What the commands that reach into the cluster share: the user's credentials with a local expiry
  * check, the cluster and proxy addresses (from the profile, or from `--proxy` with `-i`), an auth
  * client through the proxy's auth tunnel (auth filters what it returns by the user's roles), and
- * the SSH connection to the proxy.
+ * the SSH connection to the proxy. The parts that need no auth client live in clusterAccess.ts
+ * (re-exported here), so commands that only reach the proxy's SSH listener load less.
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { Clock } from '@teleport-ts/api/clock';
 import type { Duplex } from 'node:stream';
 import { AuthClient } from '@teleport-ts/api/client/authClient';
-import { BadParameterError, ConnectionProblemError } from '@teleport-ts/api/errors';
+import { BadParameterError } from '@teleport-ts/api/errors';
 import { loadPrivateKey } from '@teleport-ts/api/identityFile';
 import { privateKeyToPEM } from '@teleport-ts/api/keys';
-import { parseAuthorizedKey } from '@teleport-ts/api/sshcert/publicKey';
-import { identityFromCertificate } from '@teleport-ts/api/tlsca/identity';
 import { dialAuthThroughProxy } from '../../client/authTunnel.ts';
-import { proxyHostOf } from '../../client/profile.ts';
-import { WebClient } from '../../client/webClient.ts';
-import type { SSHUserKey } from '../../client/ssh/hostVerifier.ts';
-import { ProxyClient } from '../../client/ssh/proxyClient.ts';
-import { checkNotExpired, type UserCertInfo } from '../../client/ssh/userCert.ts';
-import type { GlobalFlags, TshContext } from './context.ts';
-import { loadActiveCredentials, type ActiveCredentials } from './credentials.ts';
-import { sshProxyAddrFrom } from './loginResponse.ts';
+import type { TshContext } from './context.ts';
+import { loadClusterAccess, type ClusterAccess, type ClusterFlags } from './clusterAccess.ts';
 
-/** Everything needed to talk to the cluster as the logged-in user. */
-export interface ClusterAccess {
-  creds: ActiveCredentials;
-  /** The SSH key and certificate. */
-  key: SSHUserKey;
-  /** Public key blobs of every trusted host CA. */
-  hostCAKeys: Buffer[];
-  cluster: string;
-  /** Proxy web address, host:port. */
-  webProxyAddr: string;
-  proxyHost: string;
-  insecure: boolean;
-  cert: UserCertInfo;
-  /** Proxy SSH address from the profile, when saved at login. */
-  sshProxyAddr?: string;
-}
-
-/** Flags of the commands that connect: the globals plus `--cluster`. */
-export type ClusterFlags = GlobalFlags & { cluster?: string };
-
-/**
- * Loads the credentials (profile or `-i`) and checks them locally: an SSH certificate must be
- * present and unexpired. Throws "not logged in: run 'tsh login --proxy=...'" without a profile.
- */
-export async function loadClusterAccess(ctx: TshContext, flags: ClusterFlags): Promise<ClusterAccess> {
-  const proxyFlag = flags.proxy || ctx.io.env.TELEPORT_PROXY;
-  const creds = await loadActiveCredentials(ctx, { ...(flags.identity && { identity: flags.identity }), ...(proxyFlag && { proxy: proxyFlag }) });
-  const webProxyAddr = creds.profile?.webProxyAddr ?? proxyFlag;
-  if (!webProxyAddr) throw new BadParameterError('with -i, give the proxy address too: --proxy=<host:port> (or set TELEPORT_PROXY)');
-  if (!creds.sshCert) throw new BadParameterError(`${creds.identityFile ?? 'the credentials'} hold no SSH certificate: log in again with 'tsh login'`);
-  const relogin = creds.identityFile ? 'tctl auth sign' : `tsh login --proxy=${webProxyAddr}`;
-  const cert = checkNotExpired(creds.sshCert, ctx.now(), relogin);
-  const cluster = flags.cluster || ctx.io.env.TELEPORT_CLUSTER || creds.profile?.cluster || clusterOfIdentity(creds);
-  return {
-    creds, cert, cluster, webProxyAddr, proxyHost: proxyHostOf(webProxyAddr),
-    key: { privateKeyPEM: creds.privateKeyPEM, certLine: creds.sshCert },
-    hostCAKeys: creds.hostCAKeys.map((ca) => parseAuthorizedKey(ca.authorizedKey).blob),
-    insecure: flags.insecure === true || creds.profile?.insecure === true,
-    ...(creds.profile?.sshProxyAddr && { sshProxyAddr: creds.profile.sshProxyAddr }),
-  };
-}
-
-function clusterOfIdentity(creds: ActiveCredentials): string {
-  if (creds.tlsCert) {
-    const fromCert = identityFromCertificate(creds.tlsCert).teleportCluster;
-    if (fromCert) return fromCert;
-  }
-  const fromCA = creds.hostCAKeys[0]?.clusterName;
-  if (fromCA) return fromCA;
-  throw new BadParameterError('cannot tell which cluster the credentials are for: pass --cluster=<name>');
-}
+export { clockOf, connectProxy, defaultLogin, loadClusterAccess, sshProxyAddr, type ClusterAccess, type ClusterFlags } from './clusterAccess.ts';
 
 /**
  * An auth API client that acts as the user, through the proxy's auth tunnel. Its connections are
@@ -103,35 +44,4 @@ export function authClientFor(ctx: TshContext, access: ClusterAccess): AuthClien
 /** `getAuthClient` for commands registered by other modules (play, recordings): reads the global flags at call time. */
 export function authClientGetter(ctx: TshContext, program: Command): () => Promise<AuthClient> {
   return async () => authClientFor(ctx, await loadClusterAccess(ctx, program.opts<ClusterFlags>()));
-}
-
-/** The proxy's SSH address: from the profile, else asked from the proxy's ping endpoint. */
-export async function sshProxyAddr(access: ClusterAccess): Promise<string> {
-  if (access.sshProxyAddr) return access.sshProxyAddr;
-  const ping = await new WebClient({ proxyAddr: access.webProxyAddr, insecure: access.insecure }).ping();
-  const addr = sshProxyAddrFrom(ping, access.proxyHost);
-  if (!addr) throw new ConnectionProblemError(`the proxy at ${access.webProxyAddr} does not advertise an SSH listener`);
-  return addr;
-}
-
-/** Connects to the proxy's SSH listener as `login`. */
-export async function connectProxy(ctx: TshContext, access: ClusterAccess, login: string): Promise<ProxyClient> {
-  const addr = await sshProxyAddr(access);
-  return ProxyClient.connect({
-    addr, key: access.key, login, hostCAKeys: access.hostCAKeys, cluster: access.cluster, clock: clockOf(ctx),
-  });
-}
-
-/** The OS login used when none is given: the local user name, as OpenSSH does. */
-export function defaultLogin(ctx: TshContext): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return ctx.io.env.USER ?? ctx.io.env.LOGNAME ?? 'root';
-  }
-}
-
-/** The context's clock as a Clock. */
-export function clockOf(ctx: TshContext): Clock {
-  return { now: () => ctx.now(), nowMs: () => ctx.now().getTime() };
 }

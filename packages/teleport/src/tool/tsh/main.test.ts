@@ -1,7 +1,7 @@
 /**
  * @module tool/tsh/main.test
- * The tsh command tree without a cluster: help for every command, version, unknown commands and
- * flag parsing.
+ * The tsh command tree without a cluster: help for every command (also when main.ts loads only
+ * the named command's module), version, unknown commands and flag parsing.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +20,21 @@ describe('tsh main', () => {
     assert.match(top.stdout, /TELEPORT_PROXY, TELEPORT_USER, TELEPORT_HOME/);
     const login = await tsh(['login', '--help'], {});
     for (const flag of ['--ttl', '--out', '--format', '--proxy', '--user', '--insecure', '--identity']) assert.match(login.stdout, new RegExp(flag));
+  });
+
+  it('loads only the named command, with the same help as when every command is loaded', async () => {
+    const top = await tsh(['--help'], {});
+    const names = [...top.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1] as string).filter((n) => n !== 'help');
+    assert.ok(names.length >= 14, top.stdout);
+    for (const name of names) {
+      // `tsh help <name>` loads every command (its subcommand is "help"); `tsh <name> --help` only <name>'s.
+      const all = await tsh(['help', name], {});
+      const alone = await tsh([name, '--help'], {});
+      assert.equal(alone.code, 0, `${name}: ${alone.stderr}`);
+      assert.equal(alone.stdout, all.stdout, name);
+    }
+    const proxySSH = await tsh(['--insecure', 'proxy', 'ssh', '--help'], {});
+    assert.match(proxySSH.stdout, /^Usage: tsh proxy ssh/);
   });
 
   it('prints the version', async () => {

@@ -4,25 +4,19 @@
  * bin/tsh.js only calls `runTsh`, so tests drive the real CLI in-process with injected streams,
  * environment and clock. Global flags (`--proxy`, `--user`, `--insecure`, `-i`) are accepted before
  * or after the subcommand, as upstream's are.
+ *
+ * Command modules are loaded on demand: when the subcommand is plain from argv (see
+ * {@link subcommandOf}) only its module is imported, so `tsh proxy ssh`, which OpenSSH starts for
+ * every connection through `tsh config`'s ProxyCommand, does not load the auth API client, X.509 or
+ * the database code. Help, unknown commands and unusual argument orders register every command, so
+ * commander's listing, suggestions and errors are unchanged.
  */
+import type { Command } from 'commander';
+import type { AuthClient } from '@teleport-ts/api/client/authClient';
 import { newProgram, runProgram, processIO, type CLIIO } from '../common/cli.ts';
 import { VERSION } from '../../version.ts';
-import { newContext } from './context.ts';
-import { registerLoginCommand } from './login.ts';
-import { registerLogoutCommand } from './logout.ts';
-import { registerStatusCommand } from './status.ts';
-import { registerLsCommand } from './ls.ts';
-import { protectRemoteCommand, registerSSHCommand } from './ssh.ts';
-import { registerSCPCommand } from './scp.ts';
-import { registerConfigCommand } from './config.ts';
-import { registerProxyCommands } from './proxySSH.ts';
-import { registerSessionCommands } from './sessions.ts';
-import { registerPlayCommand } from './play.ts';
-import { registerRecordingsCommands } from './recordings.ts';
-import { authClientGetter } from './cluster.ts';
-import { registerDbCommands } from './db.ts';
-import { registerProxyDbCommand } from './proxyDb.ts';
-import { registerBenchCommands } from './bench.ts';
+import { protectRemoteCommand, subcommandOf } from './argv.ts';
+import { newContext, type TshContext } from './context.ts';
 
 /** Extra knobs for tests. */
 export interface TshOptions {
@@ -30,6 +24,46 @@ export interface TshOptions {
   now?: () => Date;
   /** Ends long-running commands (`tsh ssh -N`, observers in `tsh join`) when aborted. */
   signal?: AbortSignal;
+}
+
+/** Adds one module's commands to the program. */
+type Registrar = (program: Command, ctx: TshContext, getAuthClient: () => Promise<AuthClient>) => void;
+
+/** The command modules, in help order: the top-level names each registers, and how to load it. */
+const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Registrar> }> = [
+  { names: ['login'], load: async () => (await import('./login.ts')).registerLoginCommand },
+  { names: ['logout'], load: async () => (await import('./logout.ts')).registerLogoutCommand },
+  { names: ['status'], load: async () => (await import('./status.ts')).registerStatusCommand },
+  { names: ['ls'], load: async () => (await import('./ls.ts')).registerLsCommand },
+  { names: ['ssh'], load: async () => (await import('./ssh.ts')).registerSSHCommand },
+  { names: ['scp'], load: async () => (await import('./scp.ts')).registerSCPCommand },
+  { names: ['config'], load: async () => (await import('./config.ts')).registerConfigCommand },
+  { names: ['proxy'], load: async () => (await import('./proxySSH.ts')).registerProxyCommands },
+  { names: ['proxy'], load: async () => (await import('./proxyDb.ts')).registerProxyDbCommand },
+  { names: ['db'], load: async () => (await import('./db.ts')).registerDbCommands },
+  { names: ['sessions', 'join'], load: async () => (await import('./sessions.ts')).registerSessionCommands },
+  { names: ['bench'], load: async () => (await import('./bench.ts')).registerBenchCommands },
+  {
+    names: ['play'],
+    load: async () => {
+      const { registerPlayCommand } = await import('./play.ts');
+      return (program, ctx, getAuthClient) => registerPlayCommand(program, ctx.io, getAuthClient);
+    },
+  },
+  {
+    names: ['recordings'],
+    load: async () => {
+      const { registerRecordingsCommands } = await import('./recordings.ts');
+      return (program, ctx, getAuthClient) => registerRecordingsCommands(program, ctx.io, getAuthClient);
+    },
+  },
+];
+
+/** The registrars to load for `argv`: only the named command's when it is known, else all of them. */
+function registrarsFor(argv: readonly string[]): Array<() => Promise<Registrar>> {
+  const name = subcommandOf(argv);
+  const only = name === undefined ? [] : COMMANDS.filter((c) => c.names.includes(name));
+  return (only.length || name === 'version' ? only : COMMANDS).map((c) => c.load);
 }
 
 /** Runs tsh with `argv` (without the program name); returns the exit code. */
@@ -47,21 +81,10 @@ export async function runTsh(argv: string[], io: CLIIO = processIO(), options: T
       'Environment: TELEPORT_PROXY, TELEPORT_USER, TELEPORT_HOME (client home, default ~/.tsh), TELEPORT_CLUSTER.',
       '',
     ].join('\n'));
-  registerLoginCommand(program, ctx);
-  registerLogoutCommand(program, ctx);
-  registerStatusCommand(program, ctx);
-  registerLsCommand(program, ctx);
-  registerSSHCommand(program, ctx);
-  registerSCPCommand(program, ctx);
-  registerConfigCommand(program, ctx);
-  registerProxyCommands(program, ctx);
-  registerProxyDbCommand(program, ctx);
-  registerDbCommands(program, ctx);
-  registerSessionCommands(program, ctx);
-  registerBenchCommands(program, ctx);
-  const getAuthClient = authClientGetter(ctx, program);
-  registerPlayCommand(program, io, getAuthClient);
-  registerRecordingsCommands(program, io, getAuthClient);
+  // The auth client of `play` and `recordings`, built only when they run (it loads the auth API client).
+  const getAuthClient = async (): Promise<AuthClient> => (await import('./cluster.ts')).authClientGetter(ctx, program)();
+  const registrars = await Promise.all(registrarsFor(argv).map((load) => load()));
+  for (const register of registrars) register(program, ctx, getAuthClient);
   program.command('version').description('Print the version of tsh.').action(() => {
     io.stdout.write(`Teleport v${VERSION} (tsh, TypeScript implementation) node ${process.version}\n`);
   });

@@ -14,11 +14,9 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { NotImplementedError } from '@teleport-ts/api/errors';
 import { conninfo, formatCommand, mysqlLocalCommand, psqlLocalCommand } from '../../client/db/dbProfile.ts';
-import { serveUntilInterrupted } from '../../client/db/localProxy.ts';
 import type { DbCredentials } from '../../client/db/dbKeyStore.ts';
 import type { TshContext } from './context.ts';
-import { ensureDbLogin, loadDbSession, type DbFlags } from './dbAccess.ts';
-import { startDbLocalProxy } from './dbConnect.ts';
+import type { DbFlags } from './dbAccess.ts';
 
 /** Flags of `tsh proxy db`. */
 export type ProxyDbFlags = DbFlags & { tunnel?: boolean; port?: number };
@@ -75,6 +73,11 @@ export async function proxyDb(ctx: TshContext, db: string, flags: ProxyDbFlags):
       'Without --tunnel upstream\'s client still does TLS with the database certificate; here clients do that against ' +
       'the proxy directly ("tsh db config" shows the options)');
   }
+  // Loaded here, not at the top: registering `tsh proxy db` must stay cheap for `tsh proxy ssh`,
+  // which shares the `proxy` command and runs for every OpenSSH connection through tsh config.
+  const [{ ensureDbLogin, loadDbSession }, { startDbLocalProxy }, { serveUntilInterrupted }] = await Promise.all([
+    import('./dbAccess.ts'), import('./dbConnect.ts'), import('../../client/db/localProxy.ts'),
+  ]);
   const s = await loadDbSession(ctx, flags);
   const creds = await ensureDbLogin(ctx, s, db, flags);
   const proxy = await startDbLocalProxy(ctx, s, creds, flags, flags.port ?? 0);

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_NODE_PORT, parseSSHTarget, stripClusterSuffix } from '../../client/ssh/target.ts';
 import { ExitError } from '../common/cli.ts';
-import { connectProxy, defaultLogin, loadClusterAccess, type ClusterFlags } from './cluster.ts';
+import { connectProxy, defaultLogin, loadClusterAccess, type ClusterFlags } from './clusterAccess.ts';
 import type { TshContext } from './context.ts';
 
 /** Registers `tsh proxy ssh`. */

@@ -25,6 +25,9 @@ import type { TshContext } from './context.ts';
 import { dialNode, openNode, type NodeConnection, type NodeLogin } from './nodeAccess.ts';
 import { waitForInterrupt } from './interrupt.ts';
 
+/** Moved to argv.ts (main.ts needs it without loading this module); re-exported for existing callers. */
+export { protectRemoteCommand } from './argv.ts';
+
 /** Flags of `tsh ssh`. */
 export interface SSHFlags extends ClusterFlags {
   login?: string;
@@ -36,10 +39,6 @@ export interface SSHFlags extends ClusterFlags {
   remoteExec?: boolean;
   tty?: boolean;
 }
-
-/** Options of tsh and `tsh ssh` that take a value (for {@link protectRemoteCommand}). */
-const VALUE_OPTIONS = new Set(['--proxy', '--user', '-i', '--identity', '-l', '--login', '-p', '--port', '-L', '--local-forward',
-  '-R', '--remote-forward', '-D', '--dynamic-forward', '--cluster']);
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -72,33 +71,6 @@ export function registerSSHCommand(program: Command, ctx: TshContext): void {
       }
       if (code !== 0) throw new ExitError(code);
     });
-}
-
-/**
- * Commander would read options inside the remote command (`tsh ssh node ls -l`) as tsh's: insert
- * "--" after the destination so everything after it is the command, as with OpenSSH.
- */
-export function protectRemoteCommand(argv: string[]): string[] {
-  const consumesNext = (a: string): boolean => {
-    if (a.startsWith('--')) return VALUE_OPTIONS.has(a);
-    // A cluster of short flags ("-At", "-NL"): a letter that takes a value takes the rest of the
-    // token, or the next argument when it is the last letter.
-    for (let j = 1; j < a.length; j++) if (VALUE_OPTIONS.has(`-${a[j]}`)) return j === a.length - 1;
-    return false;
-  };
-  let i = 0;
-  for (; i < argv.length && argv[i] !== 'ssh'; i++) {
-    const a = argv[i] as string;
-    if (!a.startsWith('-')) return argv; // another subcommand
-    if (consumesNext(a)) i++;
-  }
-  for (i++; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--') return argv;
-    if (!a.startsWith('-') || a === '-') return [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)];
-    if (consumesNext(a)) i++;
-  }
-  return argv;
 }
 
 /** Runs `tsh ssh`; resolves with the exit status. */

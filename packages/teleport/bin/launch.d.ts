@@ -1,0 +1,16 @@
+/**
+ * @module bin/launch
+ * Types of bin/launch.js (plain JS: it runs before any TypeScript loader).
+ */
+
+/** packages/teleport. */
+export const PACKAGE_DIR: string;
+
+/** Whether CLI `name`'s bundle is usable (`file`) or why not (`reason`). */
+export function bundleStatus(name: string, opts?: { packageDir?: string; distDir?: string }): { file?: string; reason?: string };
+
+/** Imports CLI `name`: its fresh bundle, else `source` (relative to packages/teleport) through tsx. */
+export function loadCLI(name: string, source: string, opts?: { sourceMaps?: boolean }): Promise<Record<string, unknown>>;
+
+/** Whether the command line asks for stack traces (`-d`/`--debug`). */
+export function wantsDebug(argv?: string[]): boolean;
