@@ -11,7 +11,7 @@
  *
  * ssh2 1.17 has no certificate support (mscdex/ssh2#551). We present certificates as ssh2 key objects
  * whose `type` is the certificate algorithm and whose public blob is the certificate (certKey.ts), and
- * carry four patches with patch-package (/patches, applied by the root `postinstall`):
+ * carry five patches with patch-package (/patches, applied by the root `postinstall`):
  *   001 server-sig-algs-comma: the server's `server-sig-algs` lacked a comma, hiding
  *       ecdsa-sha2-nistp521 and rsa-sha2-512 from clients (upstream PR #1485).
  *   002 server-host-cert-kex-signature (lib/protocol/kex.js): when the negotiated host key is a
@@ -23,6 +23,9 @@
  *   004 client-host-cert-algorithms (constants.js, kex.js): certificate host key algorithms are
  *       accepted in `algorithms.serverHostKey` (not in the defaults), the KEX signature is checked
  *       against the key inside the certificate, and hostVerifier gets the certificate blob.
+ *   005 pooled-random-padding (lib/protocol/crypto.js): packet padding is copied from a pool of
+ *       CSPRNG bytes refilled 4 KiB at a time instead of one randomFillSync call per packet, which
+ *       cost more than the encryption itself in bulk transfers (a performance patch).
  *
  * Import ssh2 as a default import (`import ssh2 from 'ssh2'`): it is CommonJS and Node's ESM loader
  * finds no named exports in it.

@@ -43,9 +43,9 @@ interface ConnectionInternals {
   _chanMgr?: { add(cb: OpenCallback): number };
 }
 
-const require = createRequire(import.meta.url);
+const requireFromHere = createRequire(import.meta.url);
 // ssh2 has no "exports" map, so its internal modules may be required by path.
-const { sendPacket } = require('ssh2/lib/protocol/utils.js') as {
+const { sendPacket } = requireFromHere('ssh2/lib/protocol/utils.js') as {
   sendPacket: (proto: ProtocolInternals, packet: Buffer, bypass?: boolean) => boolean;
 };
 

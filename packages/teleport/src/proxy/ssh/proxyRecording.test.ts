@@ -28,6 +28,7 @@ import { addUser, newTestKeys } from '../../auth/testAuthServer.ts';
 import { issueLocalIdentity } from '../../service/localIdentity.ts';
 import { hasOpenSSH, makeCA, makeKey, type TestKey } from '../../sshutils/testkit.ts';
 import type { Server } from '@teleport-ts/api/types/server';
+import { freePort } from '../../testing/sshCluster.ts';
 import { effectiveRecordingMode, proxyTerminates } from './recordingConfig.ts';
 import { eventsWithCode, eventually, NODE_ID, NODE_NAME, runSSHWith, startProxyTestCluster, writeClientFiles, type ClientFiles, type ProxyTestCluster } from './testkit.ts';
 
@@ -185,7 +186,7 @@ describe('proxy recording mode with OpenSSH', { skip: (!hasOpenSSH && 'OpenSSH i
       const res = await runSSHWith(files.config, ['-J', jump, '-W', `127.0.0.1:${echo.port}`, `root@${NODE_NAME}`], 10_000, 'ping\n');
       assert.equal(res.stdout, 'echo: ping\n', res.stderr);
       // -R: a port on the node leads back through the client to the echo server.
-      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const port = await freePort(); // not a random guess: busy machines collide
       const remote = await runSSHWith(files.config, [
         '-o', 'ExitOnForwardFailure=yes', '-J', jump, '-R', `127.0.0.1:${port}:127.0.0.1:${echo.port}`, `root@${NODE_NAME}`,
         `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}; echo pong >&3; head -1 <&3'`,

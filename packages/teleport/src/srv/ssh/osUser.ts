@@ -1,17 +1,23 @@
 /**
  * @module srv/ssh/osUser
- * The OS account behind an SSH login: looked up with `getent passwd` (so NSS sources such as LDAP
- * work, not only /etc/passwd), and how to start a process as that account. When the node runs as
- * root, processes go through `setpriv --reuid --regid --init-groups`, which sets the user's
- * supplementary groups too: node-pty's uid/gid options would leave root's groups in place and
- * child_process's would clear them. Without root, only the node's own account can be used.
+ * The OS account behind an SSH login, and how to start a process as that account. Lookups give
+ * what `getent passwd` gives (so NSS sources such as LDAP work, not only /etc/passwd): when
+ * /etc/nsswitch.conf consults `files` first for passwd (the usual setup), an account found in
+ * /etc/passwd is what getent would return, so the file is read (asynchronously) and getent runs only
+ * for accounts it does not hold; otherwise every lookup runs getent. Spawning getent forks the
+ * process synchronously on the event loop (a few ms per session on a busy node).
+ *
+ * When the node runs as root, processes go through `setpriv --reuid --regid --init-groups`, which
+ * sets the user's supplementary groups too: node-pty's uid/gid options would leave root's groups in
+ * place and child_process's would clear them. Without root, only the node's own account can be used.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { AccessDeniedError, NotFoundError } from '@teleport-ts/api/errors';
 
-/** An OS account, as getent reports it. */
+/** An OS account, as getent (or /etc/passwd) reports it. */
 export interface OSUser {
   name: string;
   uid: number;
@@ -44,9 +50,41 @@ export function parsePasswdLine(line: string): OSUser | undefined {
   return { name: f[0] ?? '', uid, gid, home: f[5] || '/', shell: f[6] || '/bin/sh' };
 }
 
-/** Looks `login` up; undefined when the account does not exist. */
-export function lookupOSUser(login: string): Promise<OSUser | undefined> {
-  if (!LOGIN_RE.test(login) || login.length > 64) return Promise.resolve(undefined);
+/** Where {@link lookupOSUser} looks; tests point these elsewhere. */
+export interface OSUserSources {
+  /** Default /etc/passwd. */
+  passwdFile?: string;
+  /** Default /etc/nsswitch.conf. */
+  nsswitchFile?: string;
+  /** Looks an account up through NSS; default `getent passwd <login>`. */
+  getent?: (login: string) => Promise<OSUser | undefined>;
+}
+
+/**
+ * Whether NSS answers passwd lookups from the files first, as glibc does with `passwd: files ...`:
+ * then an account found in /etc/passwd is the one getent returns. Anything else (no such line,
+ * `compat`, another source first, an action that continues after a success) means no.
+ */
+export function passwdFilesFirst(nsswitch: string): boolean {
+  const line = nsswitch.split('\n').map((l) => l.replace(/#.*/, '').trim()).find((l) => /^passwd\s*:/.test(l));
+  if (!line) return false;
+  const [first, next] = line.replace(/^passwd\s*:/, '').trim().split(/\s+/);
+  return first === 'files' && !(next?.startsWith('[') && /success\s*=\s*continue/i.test(next));
+}
+
+/** The first entry for `login` in passwd file text (as the files source returns it), else undefined. */
+export function findInPasswd(text: string, login: string): OSUser | undefined {
+  const prefix = `${login}:`;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const user = parsePasswdLine(line);
+    if (user?.name === login) return user;
+  }
+  return undefined;
+}
+
+/** `getent passwd <login>`; undefined when NSS has no such account. */
+function getentPasswd(login: string): Promise<OSUser | undefined> {
   return new Promise((resolve, reject) => {
     execFile('getent', ['passwd', login], { timeout: 10_000 }, (err, stdout) => {
       // getent exits 2 when the key is not found.
@@ -56,6 +94,19 @@ export function lookupOSUser(login: string): Promise<OSUser | undefined> {
       resolve(user && user.name === login ? user : undefined);
     });
   });
+}
+
+/** A file's text, or undefined when it cannot be read. */
+const readOptional = (path: string): Promise<string | undefined> => readFile(path, 'utf8').catch(() => undefined);
+
+/** Looks `login` up; undefined when the account does not exist. */
+export async function lookupOSUser(login: string, sources: OSUserSources = {}): Promise<OSUser | undefined> {
+  if (!LOGIN_RE.test(login) || login.length > 64) return undefined;
+  const getent = sources.getent ?? getentPasswd;
+  const nsswitch = await readOptional(sources.nsswitchFile ?? '/etc/nsswitch.conf');
+  if (nsswitch === undefined || !passwdFilesFirst(nsswitch)) return getent(login);
+  const passwd = await readOptional(sources.passwdFile ?? '/etc/passwd');
+  return (passwd !== undefined ? findInPasswd(passwd, login) : undefined) ?? getent(login);
 }
 
 /** Like lookupOSUser, but a missing account is a NotFoundError that says which node. */
