@@ -4,134 +4,29 @@
  * MariaDB `select 1` loop (one connection, and a new connection per query), each through the proxy
  * and directly against the same server in the same run, with the same client program on both sides.
  *
- * The cluster is the integration tests' (auth + proxy with the dedicated PostgreSQL and MySQL
- * listeners, a database service joined with a token over a reverse tunnel). The proxy path is the
+ * The cluster (bench/dbRig.ts) runs as a deployment does: auth and proxy (with the dedicated
+ * PostgreSQL and MySQL listeners) as two processes, and the database service as a third, joined with
+ * a token through the proxy and serving the database over its reverse tunnel. The proxy path is the
  * dedicated listener with the user's certificate (what `tsh db env` / `tsh db config` point plain
  * psql/mariadb at): client TLS to the proxy, reverse tunnel to the database service, which audits
  * every statement and talks TLS with a db-CA client certificate to the server. The direct path is
- * TLS with a db-CA client certificate for the same database user.
+ * TLS with a db-CA client certificate for the same database user. Each proxied figure's details
+ * carry the CPU seconds auth, proxy and the database service spent per 1,000 statements.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { generateKeyPair, privateKeyToPEM, publicKeyToPEM } from '../packages/api/src/keys.ts';
-import type { TeleportProcess } from '../packages/teleport/src/service/teleportProcess.ts';
 import { executable, mariadbTestSkip, postgresTestSkip } from '../packages/teleport/src/testing/databaseTools.ts';
-import { MARIADB_CLI, startTestMariaDB, type TestMariaDB } from '../packages/teleport/src/testing/mariadb.ts';
+import { MARIADB_CLI, startTestMariaDB } from '../packages/teleport/src/testing/mariadb.ts';
 import { PG_BIN, startTestPostgres } from '../packages/teleport/src/testing/postgres.ts';
-import { addJoinToken, eventually, startAgent, writeAgentConfig } from '../integration/helpers/agents.ts';
-import { describeResult } from '../integration/helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../integration/helpers/cluster.ts';
+import { eventually } from '../integration/helpers/agents.ts';
+import { cpuPer1000, dbLayout, startDbRig, type ClientFiles, type ClusterCPU, type DbLayout } from './dbRig.ts';
 import type { BenchContext, Figure, Scenario } from './scenario.ts';
 
 const execFileP = promisify(execFile);
 
 /** pgbench from Debian's postgresql-15. */
 export const PGBENCH = `${PG_BIN}/pgbench`;
-
-const DB_ROLE = `kind: role
-version: v7
-metadata:
-  name: benchdb
-spec:
-  allow:
-    db_labels:
-      '*': '*'
-    db_users: [alice]
-    db_names: [test, test_db]
-`;
-
-/** Key and certificate files for one client. */
-interface ClientFiles {
-  cert: string;
-  key: string;
-}
-
-/** A cluster serving one database through its proxy, plus client certificates for both paths. */
-interface DbRig {
-  cluster: TestCluster;
-  agent: TeleportProcess;
-  /** Through the proxy: the user's certificate with the route to the database. */
-  proxyFiles: ClientFiles;
-  /** Direct: a db-CA client certificate with CN = the database user. */
-  directFiles: ClientFiles;
-  close(): Promise<void>;
-}
-
-async function writeClientFiles(dir: string, name: string, certPEM: string, keyPEM: string): Promise<ClientFiles> {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  await writeFile(cert, certPEM);
-  await writeFile(key, keyPEM, { mode: 0o600 });
-  return { cert, key };
-}
-
-/**
- * Starts a cluster with the db listeners and a server-certificate for the database, lets
- * `startServer` start the database with it, joins a database service serving it as `dbName`, and
- * issues the user's and the direct client certificates.
- */
-async function startRig<S extends { port: number; stop(): Promise<void> }>(
-  ctx: BenchContext,
-  dbName: string,
-  protocol: 'postgres' | 'mysql',
-  database: string,
-  startServer: (pem: { crt: string; key: string; cas: string }) => Promise<S>,
-): Promise<DbRig & { server: S }> {
-  const cluster = await startTestCluster({ secondFactor: 'off', dbListeners: true });
-  let server: S | undefined;
-  let agent: TeleportProcess | undefined;
-  try {
-    const prefix = join(cluster.root, 'dbsrv');
-    const sign = await cluster.tctl(['auth', 'sign', '--format=db', '--host=127.0.0.1,localhost', '-o', prefix, '--ttl=24h']);
-    if (sign.code !== 0) throw new Error(`tctl auth sign failed: ${describeResult(sign)}`);
-    const [crt, key, cas] = (await Promise.all(['crt', 'key', 'cas'].map((x) => readFile(`${prefix}.${x}`, 'utf8')))) as [string, string, string];
-    server = await startServer({ crt, key, cas });
-    const token = await addJoinToken(cluster, 'db');
-    const cfg = await writeAgentConfig(cluster, 'db-agent', {
-      nodeName: 'db-agent', proxyServer: cluster.webAddr, ...token,
-      db: { databases: [{ name: dbName, protocol, uri: `127.0.0.1:${server.port}`, labels: { env: 'bench' }, caCertFile: `${prefix}.cas` }] },
-    });
-    agent = await startAgent(cfg.configPath);
-
-    const roleFile = join(cluster.root, 'benchdb.yaml');
-    await writeFile(roleFile, DB_ROLE);
-    const created = await cluster.tctl(['create', '-f', roleFile]);
-    if (created.code !== 0) throw new Error(`tctl create role failed: ${describeResult(created)}`);
-    const add = await cluster.tctl(['users', 'add', 'alice', '--roles=benchdb']);
-    if (add.code !== 0) throw new Error(`tctl users add failed: ${describeResult(add)}`);
-    const user = await cluster.auth.services.users.getUser('alice');
-
-    const dir = join(ctx.workDir, `db-${protocol}`);
-    await mkdir(dir, { recursive: true });
-    const userKey = generateKeyPair('ecdsa-p256');
-    const userCerts = await cluster.auth.generateUserCerts(user, {
-      tlsPublicKey: publicKeyToPEM(userKey.publicKey), ttlMs: 3600_000,
-      routeToDatabase: { serviceName: dbName, protocol, username: 'alice', database },
-    });
-    const proxyFiles = await writeClientFiles(dir, 'user', userCerts.tlsCert, privateKeyToPEM(userKey.privateKey));
-    const directKey = generateKeyPair('ecdsa-p256');
-    const direct = await cluster.auth.generateDatabaseCert({ tlsPublicKey: publicKeyToPEM(directKey.publicKey), commonName: 'alice', ttlMs: 3600_000, usage: 'client' }, 'bench');
-    const directFiles = await writeClientFiles(dir, 'direct', direct.certPEM, privateKeyToPEM(directKey.privateKey));
-
-    // The proxy learns about the db_server from its heartbeat: callers wait for a first connection.
-    return {
-      cluster, agent, server, proxyFiles, directFiles,
-      async close() {
-        await agent?.close({ graceful: false });
-        await server?.stop();
-        await cluster.close();
-      },
-    };
-  } catch (err) {
-    await agent?.close({ graceful: false }).catch(() => undefined);
-    await server?.stop().catch(() => undefined);
-    await cluster.close();
-    throw err;
-  }
-}
 
 /** What one pgbench run printed. */
 export interface PgbenchResult {
@@ -163,35 +58,41 @@ function pgEnv(host: string, port: number, files: ClientFiles): Record<string, s
 
 /** A running PostgreSQL rig: libpq environments for both paths, pgbench tables initialised. */
 export interface PostgresRig {
+  /** Where auth, proxy and the database service run. */
+  layout: DbLayout;
   /** Direct to the server. */
   direct: Record<string, string>;
   /** Through the proxy's dedicated PostgreSQL listener. */
   proxied: Record<string, string>;
+  /** CPU seconds used so far by auth, proxy and the database service. */
+  cpu(): ClusterCPU;
   close(): Promise<void>;
 }
 
 /**
- * Starts the PostgreSQL rig (cluster, server, database service), runs `pgbench -i -s 1` directly and
- * waits until a connection through the proxy works. For profiling drivers as well as the scenario.
+ * Starts the PostgreSQL rig (cluster, server, database service; `layout` defaults to
+ * {@link dbLayout}), runs `pgbench -i -s 1` directly and waits until a connection through the proxy
+ * works. For profiling drivers as well as the scenario.
  */
-export async function startPostgresRig(ctx: BenchContext): Promise<PostgresRig> {
-  const rig = await startRig(ctx, 'pg', 'postgres', 'test', (p) =>
+export async function startPostgresRig(ctx: BenchContext, layout: DbLayout = dbLayout()): Promise<PostgresRig> {
+  const rig = await startDbRig(ctx, layout, 'pg', 'postgres', 'test', (p) =>
     startTestPostgres({ serverCertPEM: p.crt, serverKeyPEM: p.key, caCertPEM: p.cas, users: ['alice'] }));
   try {
-    const pgAddr = rig.cluster.proc.proxy?.postgresAddr;
-    if (!pgAddr) throw new Error('the cluster runs no PostgreSQL listener');
     const direct = pgEnv('127.0.0.1', rig.server.port, rig.directFiles);
-    const proxied = pgEnv('127.0.0.1', pgAddr.port, rig.proxyFiles);
+    const proxied = pgEnv('127.0.0.1', rig.proxyPort, rig.proxyFiles);
     ctx.log('pgbench -i (scale 1), directly');
     await pgbench(['-i', '-q', '-s', '1'], direct, 120_000);
     await eventually('a pgbench connection through the proxy', async () =>
       (await pgbench(['-S', '-n', '-t', '1', '-c', '1'], proxied, 20_000).catch(() => undefined))?.transactions === 1 ? true : undefined, 30_000, 500);
-    return { direct, proxied, close: () => rig.close() };
+    return { layout, direct, proxied, cpu: () => rig.cpu(), close: () => rig.close() };
   } catch (err) {
     await rig.close();
     throw err;
   }
 }
+
+/** Statements per pgbench transaction: -S runs one SELECT; the TPC-B-like script BEGIN, 3 UPDATEs, SELECT, INSERT, END. */
+const PGBENCH_STATEMENTS = { select: 1, tpcb: 7 };
 
 async function runPostgres(ctx: BenchContext): Promise<Figure[]> {
   const secs = ctx.mode === 'full' ? 20 : 1;
@@ -200,12 +101,17 @@ async function runPostgres(ctx: BenchContext): Promise<Figure[]> {
     const { direct, proxied } = rig;
 
     const figures: Figure[] = [];
-    for (const [label, extra] of [['select-only (pgbench -S)', ['-S']], ['TPC-B-like (pgbench default)', []]] as const) {
+    for (const [label, extra, perTx] of [['select-only (pgbench -S)', ['-S'], PGBENCH_STATEMENTS.select], ['TPC-B-like (pgbench default)', [], PGBENCH_STATEMENTS.tpcb]] as const) {
       const args = [...extra, '-n', '-T', String(secs), '-c', '4', '-j', '2'];
       ctx.log(`pgbench ${args.join(' ')}: direct, then through the proxy`);
       const d = await pgbench(args, direct, (secs + 60) * 1000);
+      const cpu0 = rig.cpu();
       const o = await pgbench(args, proxied, (secs + 60) * 1000);
-      const details = { direct: d, proxy: o, clients: 4, threads: 2, seconds: secs, path: 'dedicated PostgreSQL listener, user certificate (PGSSLCERT)' };
+      const statements = o.transactions * perTx;
+      const details = {
+        direct: d, proxy: o, clients: 4, threads: 2, seconds: secs, path: 'dedicated PostgreSQL listener, user certificate (PGSSLCERT)',
+        layout: rig.layout, statements, cpuSecondsPer1000Statements: cpuPer1000(cpu0, rig.cpu(), statements),
+      };
       figures.push({
         name: `PostgreSQL ${label}`, unit: 'tps', ours: o.tps, baseline: d.tps, baselineName: 'PostgreSQL direct',
         higherIsBetter: true, details,
@@ -262,31 +168,30 @@ async function newConnections(args: string[], n: number): Promise<{ perSecond: n
 
 /** A running MariaDB rig: `mariadb` CLI arguments for both paths. */
 export interface MySQLRig {
+  /** Where auth, proxy and the database service run. */
+  layout: DbLayout;
   /** Direct to the server. */
   direct: string[];
   /** Through the proxy's dedicated MySQL listener. */
   proxied: string[];
+  /** CPU seconds used so far by auth, proxy and the database service. */
+  cpu(): ClusterCPU;
   close(): Promise<void>;
 }
 
 /**
- * Starts the MariaDB rig (cluster, server, database service) and waits until a connection through
- * the proxy works. For profiling drivers as well as the scenario.
+ * Starts the MariaDB rig (cluster, server, database service; `layout` defaults to {@link dbLayout})
+ * and waits until a connection through the proxy works. For profiling drivers as well as the scenario.
  */
-export async function startMySQLRig(ctx: BenchContext): Promise<MySQLRig> {
-  let maria: TestMariaDB | undefined;
-  const rig = await startRig(ctx, 'maria', 'mysql', 'test_db', async (p) => {
-    maria = await startTestMariaDB({ serverCertPEM: p.crt, serverKeyPEM: p.key, caCertPEM: p.cas, users: [{ name: 'alice', require: { subject: '/CN=alice' } }] });
-    return maria;
-  });
+export async function startMySQLRig(ctx: BenchContext, layout: DbLayout = dbLayout()): Promise<MySQLRig> {
+  const rig = await startDbRig(ctx, layout, 'maria', 'mysql', 'test_db', (p) =>
+    startTestMariaDB({ serverCertPEM: p.crt, serverKeyPEM: p.key, caCertPEM: p.cas, users: [{ name: 'alice', require: { subject: '/CN=alice' } }] }));
   try {
-    const myAddr = rig.cluster.proc.proxy?.mysqlAddr;
-    if (!myAddr) throw new Error('the cluster runs no MySQL listener');
     const direct = mariadbArgs(rig.server.port, rig.directFiles);
-    const proxied = mariadbArgs(myAddr.port, rig.proxyFiles);
+    const proxied = mariadbArgs(rig.proxyPort, rig.proxyFiles);
     await eventually('a mariadb connection through the proxy', async () =>
       (await mariadb([...proxied, '-e', 'select 1'], '').catch(() => undefined))?.trim() === '1' ? true : undefined, 30_000, 500);
-    return { direct, proxied, close: () => rig.close() };
+    return { layout, direct, proxied, cpu: () => rig.cpu(), close: () => rig.close() };
   } catch (err) {
     await rig.close();
     throw err;
@@ -301,19 +206,31 @@ async function runMySQL(ctx: BenchContext): Promise<Figure[]> {
     const { direct, proxied } = rig;
     ctx.log(`mariadb: ${queries} x select 1 over one connection, direct then through the proxy`);
     const d1 = await oneConnection(direct, queries);
+    const c0 = rig.cpu();
     const o1 = await oneConnection(proxied, queries);
+    const c1 = rig.cpu();
     ctx.log(`mariadb: ${conns} new connections, direct then through the proxy`);
     const dn = await newConnections(direct, conns);
+    const c2 = rig.cpu();
     const on = await newConnections(proxied, conns);
-    const base = { baselineName: 'MariaDB direct', path: 'dedicated MySQL listener, user certificate (--ssl-cert)' };
+    const c3 = rig.cpu();
+    const base = { baselineName: 'MariaDB direct', path: 'dedicated MySQL listener, user certificate (--ssl-cert)', layout: rig.layout };
     return [
       {
         name: 'MySQL select 1, one connection', unit: 'queries/s', ours: o1.qps, baseline: d1.qps, baselineName: base.baselineName,
-        higherIsBetter: true, details: { queries, directMs: d1.ms, proxyMs: o1.ms, client: 'mariadb CLI, statements on stdin', path: base.path },
+        higherIsBetter: true,
+        details: {
+          queries, directMs: d1.ms, proxyMs: o1.ms, client: 'mariadb CLI, statements on stdin', path: base.path, layout: base.layout,
+          cpuSecondsPer1000Statements: cpuPer1000(c0, c1, queries),
+        },
       },
       {
         name: 'MySQL connect + select 1 (new connection each)', unit: 'conns/s', ours: on.perSecond, baseline: dn.perSecond, baselineName: base.baselineName,
-        higherIsBetter: true, details: { connections: conns, directAvgMs: dn.avgMs, proxyAvgMs: on.avgMs, client: 'one mariadb CLI process per connection (process start included on both sides)', path: base.path },
+        higherIsBetter: true,
+        details: {
+          connections: conns, directAvgMs: dn.avgMs, proxyAvgMs: on.avgMs, client: 'one mariadb CLI process per connection (process start included on both sides)',
+          path: base.path, layout: base.layout, cpuSecondsPer1000Connections: cpuPer1000(c2, c3, conns),
+        },
       },
     ];
   } finally {

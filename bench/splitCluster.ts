@@ -6,13 +6,15 @@
  * and open files are its own. tctl (the local admin identity in auth's data dir) and tsh run
  * in-process in the caller, so their work is not charged to auth or proxy. Used by the
  * presence-at-scale benchmark (bench/scale.ts): one Node process may open 20,000 files here, and 10k
- * agents need 10k tunnel sockets in the proxy plus 10k auth connections in auth.
+ * agents need 10k tunnel sockets in the proxy plus 10k auth connections in auth. The database
+ * benchmarks (bench/db.ts) add the proxy's dedicated PostgreSQL and MySQL listeners and run the
+ * database service as a third process ({@link startAgentProcess}).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addJoinToken, agentConfigYAML } from '../integration/helpers/agents.ts';
+import { addJoinToken, agentConfigYAML, type AgentConfig } from '../integration/helpers/agents.ts';
 import { runCLI, type CLIResult, type RunOptions } from '../integration/helpers/cli.ts';
 import { CLUSTER_NAME, type TestCluster } from '../integration/helpers/cluster.ts';
 import { freePorts, spawnBin, waitForHTTP, type BinProcess } from '../integration/helpers/subprocess.ts';
@@ -32,8 +34,14 @@ export interface SplitCluster extends ClusterCLI {
   authAddr: string;
   /** Auth's data dir (holds the local admin identity). */
   authDataDir: string;
+  /** auth's teleport.yaml (tctl's `-c`, e.g. for tool/tctl/connect.ts's admin client). */
+  authConfigPath: string;
   /** "127.0.0.1:<port>" of the proxy's reverse tunnel listener (SSH, no ALPN). */
   tunnelAddr: string;
+  /** "127.0.0.1:<port>" of the proxy's dedicated PostgreSQL listener (with `dbListeners`). */
+  postgresAddr?: string;
+  /** "127.0.0.1:<port>" of the proxy's dedicated MySQL listener (with `dbListeners`). */
+  mysqlAddr?: string;
   /** The integration helpers' view of this cluster (they use only the {@link ClusterCLI} members). */
   asTestCluster(): TestCluster;
   /** Kills both processes and removes every file. */
@@ -44,6 +52,16 @@ export interface SplitCluster extends ClusterCLI {
 export interface SplitClusterOptions {
   /** NODE_OPTIONS of both processes (e.g. a larger heap). */
   nodeOptions?: string;
+  /** Runs the proxy's dedicated PostgreSQL and MySQL listeners (postgres_listen_addr, mysql_listen_addr). */
+  dbListeners?: boolean;
+}
+
+/** Adds proxy_service settings that agentConfigYAML does not render, after its tunnel_listen_addr line. */
+function withProxySettings(yaml: string, lines: string[]): string {
+  if (lines.length === 0) return yaml;
+  const at = yaml.indexOf('\n', yaml.indexOf('  tunnel_listen_addr: '));
+  if (at < 0) throw new Error('the proxy config has no tunnel_listen_addr line');
+  return `${yaml.slice(0, at + 1)}${lines.join('\n')}\n${yaml.slice(at + 1)}`;
 }
 
 /** The auth process's teleport.yaml: auth_service only, local users without a second factor. */
@@ -78,7 +96,8 @@ export async function startSplitCluster(opts: SplitClusterOptions = {}): Promise
   const env = opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {};
   const procs: BinProcess[] = [];
   try {
-    const [authPort, authDiag, web, ssh, tunnel, proxyDiag] = await freePorts(6);
+    const [authPort, authDiag, web, ssh, tunnel, proxyDiag, pg, my] = await freePorts(8);
+    const dbAddrs = opts.dbListeners ? { postgresAddr: `127.0.0.1:${pg}`, mysqlAddr: `127.0.0.1:${my}` } : {};
     const authAddr = `127.0.0.1:${authPort}`;
     const authDataDir = join(root, 'auth', 'data');
     const authConfig = join(root, 'auth', 'teleport.yaml');
@@ -103,16 +122,16 @@ export async function startSplitCluster(opts: SplitClusterOptions = {}): Promise
     const proxyDir = join(root, 'proxy');
     await mkdir(proxyDir, { recursive: true });
     const proxyConfig = join(proxyDir, 'teleport.yaml');
-    await writeFile(proxyConfig, agentConfigYAML(join(proxyDir, 'data'), {
+    await writeFile(proxyConfig, withProxySettings(agentConfigYAML(join(proxyDir, 'data'), {
       nodeName: 'proxy-scale', authServer: authAddr, token: token.token, caPin: token.caPin, diagAddr: `127.0.0.1:${proxyDiag}`,
       proxy: { webAddr: cli.webAddr, sshAddr: `127.0.0.1:${ssh}`, tunnelAddr: `127.0.0.1:${tunnel}` },
-    }));
+    }), dbAddrs.postgresAddr ? [`  postgres_listen_addr: ${dbAddrs.postgresAddr}`, `  mysql_listen_addr: ${dbAddrs.mysqlAddr}`] : []));
     const proxy = spawnBin('teleport', ['start', '-c', proxyConfig], env);
     procs.push(proxy);
     await waitForHTTP(`http://127.0.0.1:${proxyDiag}/readyz`, proxy, 60_000);
 
     return {
-      ...cli, auth, proxy, authAddr, authDataDir, tunnelAddr: `127.0.0.1:${tunnel}`, asTestCluster,
+      ...cli, auth, proxy, authAddr, authDataDir, authConfigPath: authConfig, tunnelAddr: `127.0.0.1:${tunnel}`, ...dbAddrs, asTestCluster,
       async close() {
         await Promise.all(procs.map((p) => p.kill()));
         await rm(root, { recursive: true, force: true });
@@ -123,6 +142,27 @@ export async function startSplitCluster(opts: SplitClusterOptions = {}): Promise
     await rm(root, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Starts an agent (e.g. a database service) as its own `teleport start` process from the teleport.yaml
+ * `config` describes, under `<cluster root>/<name>/`, with its own diagnostics listener; resolves once
+ * it answers /readyz. The caller kills it (before closing the cluster, whose close removes its files).
+ */
+export async function startAgentProcess(cluster: Pick<SplitCluster, 'root'>, name: string, config: Omit<AgentConfig, 'diagAddr'>, opts: { nodeOptions?: string } = {}): Promise<BinProcess> {
+  const dir = join(cluster.root, name);
+  await mkdir(dir, { recursive: true });
+  const [diag] = await freePorts(1);
+  const configPath = join(dir, 'teleport.yaml');
+  await writeFile(configPath, agentConfigYAML(join(dir, 'data'), { ...config, diagAddr: `127.0.0.1:${diag}` }));
+  const agent = spawnBin('teleport', ['start', '-c', configPath], opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {});
+  try {
+    await waitForHTTP(`http://127.0.0.1:${diag}/readyz`, agent, 60_000);
+  } catch (err) {
+    await agent.kill();
+    throw err;
+  }
+  return agent;
 }
 
 /** VmRSS and VmHWM (peak RSS) of a process in MiB, from /proc/<pid>/status (NaN when gone). */
