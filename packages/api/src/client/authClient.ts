@@ -1,8 +1,9 @@
 /**
  * @module client/authClient
- * Typed client of the auth service API over mutual TLS (gRPC via Connect). Services, tctl and tools use
- * this and nothing else to reach cluster state. Resources cross the wire as JSON and are returned as
- * the typed objects of packages/api/src/types.
+ * Typed client of the auth service API over mutual TLS (gRPC). Services, tctl and tools use this and
+ * nothing else to reach cluster state. Resources cross the wire as JSON and are returned as the typed
+ * objects of packages/api/src/types. Unary calls go through the lean client of unaryClient.ts, the
+ * streaming watch through Connect; both share one HTTP/2 connection and map errors the same way.
  */
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
@@ -11,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { AuthService } from '../gen/teleport/auth/v1/auth_pb.ts';
 import { lazyDuplex } from './lazyDuplex.ts';
 import { fromConnectError } from './errorMapping.ts';
+import { createUnaryClient, type UnaryClient } from './unaryClient.ts';
 import type { Resource } from '../types/resource.ts';
 import type { CertAuthority } from '../types/certAuthority.ts';
 import type { UserToken } from '../types/userToken.ts';
@@ -211,7 +213,10 @@ export interface UserTokenInfo {
 
 /** Client of the auth service. */
 export class AuthClient {
-  private readonly rpc: Client<typeof AuthService>;
+  /** Unary calls (every method but the watch). */
+  private readonly rpc: UnaryClient<typeof AuthService>;
+  /** Streaming calls, through Connect. */
+  private readonly streams: Client<typeof AuthService>;
   /** The one HTTP/2 connection (reopened on demand, closed after a minute idle), so close() can end it. */
   private readonly session: Http2SessionManager;
   /** host:port this client talks to. */
@@ -233,10 +238,12 @@ export class AuthClient {
       ...tlsOptions,
       ...(dial && { createConnection: () => tls.connect({ ...tlsOptions, socket: lazyDuplex(dial), ALPNProtocols: ['h2'] }) }),
     });
-    const transport = createGrpcTransport({ baseUrl, sessionManager: this.session, defaultTimeoutMs: config.timeoutMs ?? 30_000 });
+    const timeoutMs = config.timeoutMs ?? 30_000;
+    this.rpc = createUnaryClient(AuthService, { session: this.session, defaultTimeoutMs: timeoutMs, mapError: (err) => fromConnectError(err, config.addr) });
+    const transport = createGrpcTransport({ baseUrl, sessionManager: this.session, defaultTimeoutMs: timeoutMs });
     // Errors are mapped around each call rather than in an interceptor: Connect re-wraps whatever an
     // interceptor throws into a ConnectError, which would lose our error classes.
-    this.rpc = withErrorMapping(createClient(AuthService, transport), config.addr);
+    this.streams = withErrorMapping(createClient(AuthService, transport), config.addr);
   }
 
   /**
@@ -482,7 +489,7 @@ export class AuthClient {
 
   /** Streams changes of resources of `kinds` (services only); the first event has type "init". */
   async *watchEvents(kinds: string[], signal?: AbortSignal): AsyncGenerator<WatchEventResult> {
-    for await (const e of this.rpc.watchEvents({ kinds }, signal ? { signal } : {})) {
+    for await (const e of this.streams.watchEvents({ kinds }, signal ? { signal } : {})) {
       yield { type: e.type as WatchEventResult['type'], kind: e.kind, name: e.name, ...(e.resourceJson && { resource: JSON.parse(e.resourceJson) as Resource }) };
     }
   }

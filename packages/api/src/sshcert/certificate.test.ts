@@ -148,6 +148,29 @@ test('options and extensions: flags are empty, values are wrapped, order is cano
   assert.deepEqual(cert.extensions, { 'a-value': 'x', 'permit-pty': '', 'z-flag': '' });
 });
 
+test('option and extension names are ordered by their UTF-8 bytes, not by UTF-16 code units', async () => {
+  // U+FFFD is EF BF BD in UTF-8 and sorts before U+1F600 (F0 9F 98 80); in UTF-16 it sorts after it.
+  const names = ['\u{1F600}', '\uFFFD', 'é', 'z', 'a'];
+  const fields = { ...goldenUserFields(await fixtureBlob('subject-ed25519')), extensions: Object.fromEntries(names.map((n, i) => [n, i % 2 ? '' : `v${n}`])) };
+  const cert = decodeCertificate(signCertificate(fields, await loadKey('ca-ed25519')));
+  assert.deepEqual(Object.keys(cert.extensions), ['a', 'z', 'é', '\uFFFD', '\u{1F600}']);
+  assert.deepEqual(cert.extensions, fields.extensions);
+});
+
+test('the CA key blob follows the CA key object, also when another object holds the same key', async () => {
+  const fields = goldenUserFields(await fixtureBlob('subject-ed25519'));
+  for (const kind of KEY_KINDS) {
+    const ca = await loadKey(`ca-${kind}`);
+    const again = await loadKey(`ca-${kind}`);
+    for (const key of [ca, ca, again]) {
+      const cert = verifyCertificate(signCertificate(fields, key), { now: NOW, trustedCAKeys: [sshPublicKeyBlob(ca)] });
+      assert.ok(cert.signatureKey.equals(sshPublicKeyBlob(ca)), kind);
+    }
+  }
+  const other = await loadKey('subject-ecdsa');
+  assert.ok(decodeCertificate(signCertificate(fields, other)).signatureKey.equals(sshPublicKeyBlob(other)));
+});
+
 test('certificate lines: format, parse and refuse plain keys', async () => {
   const subject = await fixtureBlob('subject-ed25519');
   const blob = signCertificate(goldenUserFields(subject), await loadKey('ca-ed25519'));

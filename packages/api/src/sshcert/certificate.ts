@@ -13,7 +13,7 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { AccessDeniedError, BadParameterError, TrustError } from '../errors.ts';
 import { SSHReader, SSHWriter } from './wire.ts';
-import { blobKeyType, formatAuthorizedKey, parseAuthorizedKey, publicKeyFromBlob, readPublicKeyFields, sshFingerprint, sshPublicKeyBlob } from './publicKey.ts';
+import { blobKeyType, checkPublicKeyBlob, formatAuthorizedKey, parseAuthorizedKey, readPublicKeyFields, sshFingerprint, sshPublicKeyBlob } from './publicKey.ts';
 import { signSSH, verifySSHSignature } from './signature.ts';
 
 /** Suffix that turns a plain key type into its certificate type. */
@@ -64,10 +64,19 @@ export type CertificateFields = Omit<SSHCertificate, 'keyType' | 'signatureKey' 
 /** Encodes name/value pairs sorted by name (byte order), the canonical order OpenSSH expects. */
 function encodeTuples(tuples: Record<string, string>): Buffer {
   const w = new SSHWriter();
-  const names = Object.keys(tuples).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  for (const name of names) {
+  // Each name is encoded once, not once per comparison.
+  const names = Object.keys(tuples).map((name) => ({ name, bytes: Buffer.from(name, 'utf8') }));
+  names.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  for (const { name, bytes } of names) {
     const value = tuples[name] as string;
-    w.string(name).string(value === '' ? Buffer.alloc(0) : new SSHWriter().string(value).finish());
+    w.string(bytes);
+    if (value === '') {
+      w.uint32(0);
+    } else {
+      // A valued entry's data is itself an SSH string.
+      const v = Buffer.from(value, 'utf8');
+      w.uint32(v.length + 4).string(v);
+    }
   }
   return w.finish();
 }
@@ -132,14 +141,29 @@ export function encodeCertificate(cert: SSHCertificate): Buffer {
   return new SSHWriter().raw(encodeSignedPart(cert)).string(cert.signature).finish();
 }
 
+/**
+ * Public key blobs of CA keys, by key object: deriving one exports the private key as JWK, for every
+ * certificate signed. KeyObjects are immutable, and the blobs only ever get copied into certificates.
+ */
+const caKeyBlobs = new WeakMap<KeyObject, Buffer>();
+
+function caKeyBlob(caPrivateKey: KeyObject): Buffer {
+  let blob = caKeyBlobs.get(caPrivateKey);
+  if (!blob) {
+    blob = sshPublicKeyBlob(caPrivateKey);
+    caKeyBlobs.set(caPrivateKey, blob);
+  }
+  return blob;
+}
+
 /** Builds and signs a certificate with the CA's private key and returns the certificate blob. */
 export function signCertificate(fields: CertificateFields, caPrivateKey: KeyObject): Buffer {
-  publicKeyFromBlob(fields.publicKey); // refuse to certify a malformed or unsupported key
+  checkPublicKeyBlob(fields.publicKey); // refuse to certify a malformed or unsupported key
   const unsigned = {
     ...fields,
     keyType: blobKeyType(fields.publicKey) + CERT_SUFFIX,
     nonce: fields.nonce ?? randomBytes(32),
-    signatureKey: sshPublicKeyBlob(caPrivateKey),
+    signatureKey: caKeyBlob(caPrivateKey),
   };
   const signed = encodeSignedPart(unsigned);
   return new SSHWriter().raw(signed).string(signSSH(caPrivateKey, signed)).finish();

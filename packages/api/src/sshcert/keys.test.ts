@@ -5,11 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sign } from 'node:crypto';
+import { randomBytes, sign } from 'node:crypto';
 import { BadParameterError } from '../errors.ts';
 import { SSHReader, SSHWriter } from './wire.ts';
 import {
-  blobKeyType, formatAuthorizedKey, parseAuthorizedKey, publicKeyFromBlob, sshFingerprint, sshKeyType, sshPublicKeyBlob,
+  blobKeyType, checkPublicKeyBlob, formatAuthorizedKey, parseAuthorizedKey, publicKeyFromBlob, sshFingerprint, sshKeyType, sshPublicKeyBlob,
 } from './publicKey.ts';
 import { formatOpenSSHPrivateKey, parseOpenSSHPrivateKey } from './privateKey.ts';
 import { signSSH, signatureAlgorithm, verifySSHSignature } from './signature.ts';
@@ -118,4 +118,33 @@ test('private key parser refuses encrypted, corrupt and mismatched files', async
   assert.throws(() => parseOpenSSHPrivateKey(rewrap(body.subarray(0, body.length - 9))), BadParameterError);
   assert.throws(() => parseOpenSSHPrivateKey('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'), /expected a "-----BEGIN OPENSSH/);
   assert.throws(() => formatOpenSSHPrivateKey(publicKeyFromBlob(sshPublicKeyBlob(key))), /needs a private key/);
+});
+
+test('checkPublicKeyBlob accepts and refuses exactly what publicKeyFromBlob does', async () => {
+  const outcome = (f: () => unknown): string => {
+    try {
+      f();
+      return 'ok';
+    } catch (err) {
+      return `${(err as Error).constructor.name}: ${(err as Error).message}`;
+    }
+  };
+  const point = Buffer.alloc(65, 7);
+  point[0] = 4; // uncompressed, but not on the curve
+  const blobs: Buffer[] = [
+    ...(await Promise.all(KEY_KINDS.map(async (k) => sshPublicKeyBlob(await loadKey(`subject-${k}`))))),
+    // Any 32 bytes are an Ed25519 key to OpenSSL: random ones, all zeros, all ones.
+    ...Array.from({ length: 200 }, () => new SSHWriter().string('ssh-ed25519').string(randomBytes(32)).finish()),
+    new SSHWriter().string('ssh-ed25519').string(Buffer.alloc(32)).finish(),
+    new SSHWriter().string('ssh-ed25519').string(Buffer.alloc(32, 0xff)).finish(),
+    new SSHWriter().string('ssh-ed25519').string(Buffer.alloc(31)).finish(),
+    Buffer.concat([new SSHWriter().string('ssh-ed25519').string(Buffer.alloc(32)).finish(), Buffer.of(0)]),
+    new SSHWriter().string('ecdsa-sha2-nistp256').string('nistp256').string(point).finish(),
+    new SSHWriter().string('ssh-rsa').mpint(Buffer.of(1, 0, 1)).mpint(Buffer.alloc(64, 0xab)).finish(),
+    new SSHWriter().string('ssh-dss').string('x').finish(),
+    Buffer.alloc(3),
+  ];
+  for (const blob of blobs) {
+    assert.equal(outcome(() => checkPublicKeyBlob(blob)), outcome(() => publicKeyFromBlob(blob)), blob.toString('hex'));
+  }
 });

@@ -95,6 +95,18 @@ function jwkFromBlob(blob: Buffer): JsonWebKey {
   return jwk;
 }
 
+/**
+ * Throws BadParameterError unless `blob` is a well-formed public key of a supported type that
+ * node:crypto accepts, exactly as {@link publicKeyFromBlob} would, without keeping the key. An
+ * Ed25519 key is checked by its structure and length alone: OpenSSL accepts any 32 bytes as an
+ * Ed25519 public key, so importing it (the costly part, for every certificate issued) checks nothing
+ * more. ECDSA points and RSA moduli are imported, which checks them.
+ */
+export function checkPublicKeyBlob(blob: Buffer): void {
+  const jwk = jwkFromBlob(blob);
+  if (jwk.kty !== 'OKP') publicKeyFromBlob(blob);
+}
+
 /** A node:crypto public key from an OpenSSH public key blob. */
 export function publicKeyFromBlob(blob: Buffer): KeyObject {
   const jwk = jwkFromBlob(blob);

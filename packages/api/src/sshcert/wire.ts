@@ -7,6 +7,8 @@
 import { BadParameterError } from '../errors.ts';
 
 const UINT64_MAX = (1n << 64n) - 1n;
+/** One fatal UTF-8 decoder for every read: decode() without `stream` keeps no state between calls. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Accumulates SSH wire values; `finish()` returns the concatenated bytes. */
 export class SSHWriter {
@@ -27,7 +29,8 @@ export class SSHWriter {
   /** A 32-bit big-endian unsigned integer. */
   uint32(value: number): this {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new BadParameterError(`uint32 out of range: ${value}`);
-    const b = Buffer.alloc(4);
+    // Pool-backed: finish() copies every part, so the small buffers never escape.
+    const b = Buffer.allocUnsafe(4);
     b.writeUInt32BE(value);
     this.parts.push(b);
     return this;
@@ -36,7 +39,7 @@ export class SSHWriter {
   /** A 64-bit big-endian unsigned integer. */
   uint64(value: bigint): this {
     if (value < 0n || value > UINT64_MAX) throw new BadParameterError(`uint64 out of range: ${value}`);
-    const b = Buffer.alloc(8);
+    const b = Buffer.allocUnsafe(8);
     b.writeBigUInt64BE(value);
     this.parts.push(b);
     return this;
@@ -133,7 +136,7 @@ export class SSHReader {
   utf8(): string {
     const bytes = this.string();
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      return UTF8.decode(bytes);
     } catch (err) {
       throw new BadParameterError(`${this.what} contains a string that is not valid UTF-8`, { cause: err });
     }

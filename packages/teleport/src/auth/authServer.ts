@@ -57,6 +57,8 @@ export class AuthServer {
   private readonly proxyPublicAddr: () => string;
   /** Authentication proofs already used to re-issue a certificate for a proxy. */
   private readonly proxyReissueProofs: SingleUseGuard;
+  /** CA pins of the host CA's current TLS certificates, by certificate PEM (see caPins). */
+  private caPinsByPEM = new Map<string, string>();
 
   constructor(opts: AuthServerOptions) {
     this.services = opts.services;
@@ -83,7 +85,13 @@ export class AuthServer {
 
   /** Pins of the host CA's TLS certificates, as `tctl status` and join commands print them. */
   async caPins(): Promise<string[]> {
-    return (await this.keyring.tlsCerts('host')).map((pem) => caPin(pem));
+    // A pin is a function of the certificate PEM alone, so it is computed once per PEM: parsing the
+    // certificate cost ≈ 2 ms, on every Ping. Only the current certificates are kept (rotation drops
+    // the old ones from the map).
+    const pems = await this.keyring.tlsCerts('host');
+    const known = this.caPinsByPEM;
+    this.caPinsByPEM = new Map(pems.map((pem) => [pem, known.get(pem) ?? caPin(pem)]));
+    return pems.map((pem) => this.caPinsByPEM.get(pem) as string);
   }
 
   /** Reads one resource. */
