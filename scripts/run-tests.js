@@ -75,7 +75,7 @@ let stopping = false;
 async function runOne(file) {
   let result = await runTestFile(file, fileLimitMs(file));
   if (result.timedOut && !stopping) {
-    console.log(`↻ ${file}: no result within ${fileLimitMs(file) / 60_000} min (${result.hint}); running it once more`);
+    console.log(`↻ ${file}: ${result.hint}; running it once more`);
     retriedFiles.push(file);
     result = await runTestFile(file, fileLimitMs(file));
   }
@@ -88,7 +88,7 @@ async function runOne(file) {
     console.log(`✔ ${file} (${counts.pass} passed${skipped}, ${secs} s)`);
   } else {
     failedFiles.push(file);
-    const why = result.timedOut ? `timed out after ${fileLimitMs(file) / 60_000} min (${result.hint})` : `exit code ${result.code ?? result.signal}`;
+    const why = result.timedOut ? `stopped: ${result.hint}` : `exit code ${result.code ?? result.signal}`;
     console.log(`✖ ${file} ${why}, ${secs} s; its output:\n${indent(result.output)}`);
   }
 }

@@ -2,8 +2,24 @@
 // spec reporter's summary. Used by scripts/run-tests.js.
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { clearInterval, setInterval } from 'node:timers';
 
 const live = new Set();
+/** How long a test process may show no output and no CPU time before it counts as wedged. */
+const WEDGE_MS = Number(process.env.TEST_WEDGE_SECONDS ?? 90) * 1000;
+
+/** User + system CPU clock ticks of a process (all its threads), from /proc; undefined elsewhere. */
+function cpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Runs `node --import tsx --test <file>` and resolves with its exit code, its combined output, and
@@ -30,17 +46,38 @@ export function runTestFile(file, limitMs) {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     let timedOut = false;
-    const timer = setTimeout(() => {
+    let hint = '';
+    const stop = (why) => {
+      if (timedOut) return;
       timedOut = true;
+      hint = why;
       killGroup(child, 'SIGKILL');
-    }, limitMs);
+    };
+    const timer = setTimeout(() => stop(''), limitMs);
+    // A wedged start (the main thread asleep in Atomics.wait for tsx's hooks thread, a known Node
+    // hazard) shows as no output and no CPU time at all; a running file that has printed nothing yet
+    // still uses CPU. Such a file is stopped after WEDGE_MS instead of its whole time limit.
+    let lastCPU = -1;
+    let lastChange = Date.now();
+    const wedgeCheck = setInterval(() => {
+      if (bytes > 0) return clearInterval(wedgeCheck);
+      const cpu = cpuTicks(child.pid);
+      if (cpu === undefined) return clearInterval(wedgeCheck);
+      if (cpu !== lastCPU) {
+        lastCPU = cpu;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange >= WEDGE_MS) {
+        stop(`no output and no CPU time for ${WEDGE_MS / 1000} s: the process is asleep (wedged before its tests started, or its first test is stuck)`);
+      }
+    }, 5000);
     child.on('error', (err) => keep(Buffer.from(`could not start node: ${err.message}\n`)));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(wedgeCheck);
       killGroup(child, 'SIGKILL'); // anything the file left running in its group
       live.delete(child);
       const output = Buffer.concat(chunks).toString('utf8');
-      const hint = output.trim() ? 'last output above' : 'it printed nothing: a test never finished, or the process wedged before its tests started';
+      hint ||= `no result within ${limitMs / 60_000} min (${output.trim() ? 'last output above' : 'it printed nothing: a test never finished'})`;
       resolve({ code, signal, output, timedOut, hint, durationMs: Date.now() - started });
     });
   });
