@@ -66,7 +66,8 @@ function webHeaders(h: http2.IncomingHttpHeaders | undefined): Headers {
   return out;
 }
 
-function envelope(message: Uint8Array): Buffer {
+/** One uncompressed gRPC length-prefixed message: flags byte 0, a 4-byte big-endian length, the bytes. */
+export function envelope(message: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(5 + message.length);
   out[0] = 0;
   out.writeUInt32BE(message.length, 1);

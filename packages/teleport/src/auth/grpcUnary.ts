@@ -12,6 +12,7 @@
  */
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Code, ConnectError, type ContextValues } from '@connectrpc/connect';
+import { envelope } from '@teleport-ts/api/client/unaryClient';
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescService, type Message, type MessageInitShape } from '@bufbuild/protobuf';
 
 /**
@@ -125,14 +126,6 @@ function decode(schema: DescMessage, env: { flags: number; data: Buffer }): Mess
   } catch (err) {
     throw new ConnectError(`parse binary: ${err instanceof Error ? err.message : String(err)}`, Code.Internal);
   }
-}
-
-function envelope(message: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0;
-  out.writeUInt32BE(message.length, 1);
-  out.set(message, 5);
-  return out;
 }
 
 /** Trailers for an outcome, as Connect's setTrailerStatus writes them (error metadata first, then status). */
