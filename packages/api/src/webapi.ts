@@ -11,7 +11,7 @@ export const WebAPIPaths = {
   /** GET + '/<token>': read an invite or reset token. */
   passwordToken: '/v1/webapi/users/password/token',
   sshCerts: '/v1/webapi/ssh/certs',
-  /** The plain HTML page users open from an invite URL: /web/invite/<token>. */
+  /** The web UI's pages that invite and reset URLs open: /web/invite/<token>, /web/reset/<token>. */
   invitePage: '/web/invite',
   resetPage: '/web/reset',
   /** POST: log in to the web UI (sets the session cookie); DELETE: log out. */

@@ -5,11 +5,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BadParameterError } from '@teleport-ts/api/errors';
-import { encodeKey, matches, paginate, parseLabelQuery, parseListQuery } from './listing.ts';
+import { encodeKey, matches, paginate, parseLabelQuery, parseLimit, parseListQuery } from './listing.ts';
 
 const url = (qs: string) => new URL(`https://proxy/x?${qs}`);
 
 describe('listing', () => {
+  it('parses the page size the same way for lists and event searches', () => {
+    const params = (qs: string) => new URLSearchParams(qs);
+    assert.equal(parseLimit(params('')), 100);
+    assert.equal(parseLimit(params('limit=')), 100);
+    assert.equal(parseLimit(params('limit=1000')), 1000);
+    for (const bad of ['limit=0', 'limit=1001', 'limit=2.5', 'limit=ten']) assert.throws(() => parseLimit(params(bad)), BadParameterError, bad);
+  });
+
   it('parses list parameters', () => {
     assert.deepEqual(parseListQuery(url('')), { limit: 100, search: [], labels: {} });
     assert.deepEqual(parseListQuery(url('limit=5&startKey=k&search=Foo%20bar&query=env%3Ddev,%20team%20%3D%20a')),

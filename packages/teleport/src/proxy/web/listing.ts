@@ -26,13 +26,19 @@ export interface ListQuery {
   labels: Record<string, string>;
 }
 
-/** Reads `limit`, `startKey`, `search` and `query` from a request URL. */
-export function parseListQuery(url: URL): ListQuery {
-  const limitText = url.searchParams.get('limit');
+/** Reads the page size `limit`: DEFAULT_PAGE_SIZE when absent, 1 to MAX_PAGE_SIZE otherwise. */
+export function parseLimit(params: URLSearchParams): number {
+  const limitText = params.get('limit');
   const limit = limitText === null || limitText === '' ? DEFAULT_PAGE_SIZE : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
     throw new BadParameterError(`"limit" must be a whole number from 1 to ${MAX_PAGE_SIZE}, got "${limitText}"`);
   }
+  return limit;
+}
+
+/** Reads `limit`, `startKey`, `search` and `query` from a request URL. */
+export function parseListQuery(url: URL): ListQuery {
+  const limit = parseLimit(url.searchParams);
   const startKey = url.searchParams.get('startKey') || undefined;
   const search = (url.searchParams.get('search') ?? '').toLowerCase().split(/\s+/).filter(Boolean);
   return { limit, ...(startKey && { startKey }), search, labels: parseLabelQuery(url.searchParams.get('query') ?? '') };

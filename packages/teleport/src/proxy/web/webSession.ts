@@ -19,9 +19,10 @@ import type { IncomingMessage } from 'node:http';
 import { systemClock, type Clock } from '@teleport-ts/api/clock';
 import { AuthClient, type WebSessionInfo } from '@teleport-ts/api/client/authClient';
 import { AccessDeniedError, TrustError, isNotFound } from '@teleport-ts/api/errors';
+import { WebSessionCookie } from '@teleport-ts/api/webapi';
 
 /** Name of the session cookie. `__Host-` makes browsers insist on Secure, Path=/ and no Domain. */
-export const SESSION_COOKIE = '__Host-session';
+export const SESSION_COOKIE = WebSessionCookie;
 
 /** Message of a 401: the session is unknown, expired or logged out. */
 export const SESSION_EXPIRED_MESSAGE = 'your web session expired: log in again';

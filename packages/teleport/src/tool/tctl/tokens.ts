@@ -36,6 +36,18 @@ function parseLabels(text: string | undefined): Record<string, string> | undefin
 }
 
 /**
+ * The `teleport start` command for a token, as `tctl tokens add` (joinInstructions) and the web UI's
+ * token page print it: roles, token, every CA pin, and the address to join through.
+ */
+export function teleportStartCommand(o: { token: string; roles: SystemRole[]; caPins: string[]; addr: string }): string {
+  return (
+    `teleport start \\\n   --roles=${o.roles.map((r) => r.toLowerCase()).join(',')} \\\n   --token=${o.token} \\\n` +
+    o.caPins.map((p) => `   --ca-pin=${p} \\\n`).join('') +
+    `   --auth-server=${o.addr}`
+  );
+}
+
+/**
  * What `tctl tokens add` prints, as upstream words it: the token, its lifetime in minutes, and the
  * `teleport start` command with the CA pins and the address to join through (the proxy's public web
  * address, which also reaches auth; auth's own address when no proxy is known).
@@ -45,9 +57,7 @@ export function joinInstructions(o: { token: string; roles: SystemRole[]; ttlMs:
   return (
     `The invite token: ${o.token}\nThis token will expire in ${minutes} minutes.\n\n` +
     'Run this on the new node to join the cluster:\n\n' +
-    `> teleport start \\\n   --roles=${o.roles.map((r) => r.toLowerCase()).join(',')} \\\n   --token=${o.token} \\\n` +
-    o.caPins.map((p) => `   --ca-pin=${p} \\\n`).join('') +
-    `   --auth-server=${o.addr}\n\n` +
+    `> ${teleportStartCommand(o)}\n\n` +
     'Please note:\n\n' +
     `  - This invitation token will expire in ${minutes} minutes\n` +
     `  - ${o.addr} must be reachable from the new node\n`

@@ -6,32 +6,19 @@
  * shows them to whoever may read tokens.
  */
 import { randomBytes } from 'node:crypto';
-import { systemClock } from '@teleport-ts/api/clock';
 import { parseDuration } from '@teleport-ts/api/duration';
 import { BadParameterError } from '@teleport-ts/api/errors';
-import type { ProvisionToken, SystemRole } from '@teleport-ts/api/types/token';
+import type { ProvisionToken } from '@teleport-ts/api/types/token';
 import type { CreateWebJoinTokenRequest, CreateWebJoinTokenResponse, ListResponse, WebJoinToken } from '@teleport-ts/api/webapi';
-import { parseTokenTypes } from '../../../tool/tctl/tokens.ts';
+import { parseTokenTypes, teleportStartCommand } from '../../../tool/tctl/tokens.ts';
 import { readJSON, sendJSON } from '../http.ts';
 import { toWebLabels } from '../listing.ts';
 import type { Handler } from '../router.ts';
 import { withSession } from './authenticated.ts';
-import type { WebContext } from './context.ts';
+import { clockOf, type WebContext } from './context.ts';
 
 /** Longest lifetime a token may be given here (a day; tctl allows more for scripted setups). */
 const MAX_TOKEN_TTL_MS = 24 * 3600_000;
-
-/**
- * The `teleport start` command for a token, exactly as `tctl tokens add` prints it
- * (tool/tctl/tokens.ts joinInstructions): roles, token, every CA pin, and the address to join through.
- */
-export function teleportStartCommand(o: { token: string; roles: SystemRole[]; caPins: string[]; addr: string }): string {
-  return (
-    `teleport start \\\n   --roles=${o.roles.map((r) => r.toLowerCase()).join(',')} \\\n   --token=${o.token} \\\n` +
-    o.caPins.map((p) => `   --ca-pin=${p} \\\n`).join('') +
-    `   --auth-server=${o.addr}`
-  );
-}
 
 /** GET /tokens, soonest to expire first. */
 export function listTokensHandler(ctx: WebContext): Handler {
@@ -59,7 +46,7 @@ export function createTokenHandler(ctx: WebContext): Handler {
     const ttlMs = parseDuration(typeof body.ttl === 'string' && body.ttl ? body.ttl : '30m', 'ttl');
     if (ttlMs <= 0 || ttlMs > MAX_TOKEN_TTL_MS) throw new BadParameterError('"ttl" must be more than 0 and at most 24h, e.g. "30m"');
     const name = randomBytes(16).toString('hex');
-    const expires = new Date((ctx.clock ?? systemClock).nowMs() + ttlMs).toISOString();
+    const expires = new Date(clockOf(ctx).nowMs() + ttlMs).toISOString();
     const token: ProvisionToken = { kind: 'token', version: 'v2', metadata: { name, expires }, spec: { roles, join_method: 'token' } };
     await session.client.createResource(token);
     const ping = await session.client.ping();

@@ -4,7 +4,6 @@
  * GET /users, POST /users (create + invite link, the same two calls `tctl users add` makes),
  * PUT /users/:name (roles, optionally traits), DELETE /users/:name, POST /users/:name/reset.
  */
-import { systemClock } from '@teleport-ts/api/clock';
 import { BadParameterError } from '@teleport-ts/api/errors';
 import type { Traits, User } from '@teleport-ts/api/types/user';
 import type {
@@ -13,7 +12,7 @@ import type {
 import { readJSON, sendJSON } from '../http.ts';
 import type { Handler } from '../router.ts';
 import { withSession } from './authenticated.ts';
-import type { WebContext } from './context.ts';
+import { clockOf, type WebContext } from './context.ts';
 import type { UserToken } from '@teleport-ts/api/types/userToken';
 
 /** The UI's view of a user. */
@@ -45,7 +44,7 @@ function expiryOf(t: UserToken): string {
 /** GET /users. */
 export function listUsersHandler(ctx: WebContext): Handler {
   return withSession(ctx, async (_req, res, _params, session) => {
-    const now = (ctx.clock ?? systemClock).nowMs();
+    const now = clockOf(ctx).nowMs();
     const users = (await session.client.listResources<User>('user')).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     sendJSON(res, 200, { items: users.map((u) => toWebUser(u, now)), totalCount: users.length } satisfies ListResponse<WebUser>);
   });
@@ -64,7 +63,7 @@ export function createUserHandler(ctx: WebContext): Handler {
     };
     const created = await session.client.createResource(user);
     const token = await session.client.createUserToken({ user: created.metadata.name, kind: 'invite' });
-    const out: CreateWebUserResponse = { user: toWebUser(created, (ctx.clock ?? systemClock).nowMs()), invite_url: token.spec.url, expires: expiryOf(token) };
+    const out: CreateWebUserResponse = { user: toWebUser(created, clockOf(ctx).nowMs()), invite_url: token.spec.url, expires: expiryOf(token) };
     sendJSON(res, 200, out);
   });
 }
@@ -80,7 +79,7 @@ export function updateUserHandler(ctx: WebContext): Handler {
     user.spec.roles = roles;
     if (traits) user.spec.traits = traits;
     const updated = await session.client.upsertResource(user);
-    sendJSON(res, 200, toWebUser(updated, (ctx.clock ?? systemClock).nowMs()));
+    sendJSON(res, 200, toWebUser(updated, clockOf(ctx).nowMs()));
   });
 }
 

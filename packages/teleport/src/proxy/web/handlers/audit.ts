@@ -7,16 +7,15 @@
  * Auth authorizes the search (`event` rules) and each playback (`session` rules, which for the access
  * preset see only the user's own sessions); the recordings list is narrowed to the same rule.
  */
-import { systemClock } from '@teleport-ts/api/clock';
 import { BadParameterError } from '@teleport-ts/api/errors';
 import { EventTypes } from '@teleport-ts/api/events/codes';
 import type { AuditEvent } from '@teleport-ts/api/events/types';
 import type { ListResponse, WebRecording } from '@teleport-ts/api/webapi';
 import { SECURITY_HEADERS, sendJSON } from '../http.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../listing.ts';
+import { parseLimit } from '../listing.ts';
 import type { Handler } from '../router.ts';
 import { withSession } from './authenticated.ts';
-import type { WebContext } from './context.ts';
+import { clockOf, type WebContext } from './context.ts';
 import { userAccess } from './userAccess.ts';
 
 /** Default time range of a search: the last 7 days. */
@@ -36,15 +35,11 @@ function searchQuery(ctx: WebContext, url: URL) {
     if (Number.isNaN(ms)) throw new BadParameterError(`"${name}" must be an RFC 3339 time (2026-01-02T15:04:05Z) or Unix milliseconds, got "${v}"`);
     return new Date(ms);
   };
-  const now = (ctx.clock ?? systemClock).nowMs();
+  const now = clockOf(ctx).nowMs();
   const to = time('to', now + CLOCK_SKEW_MS);
   const from = time('from', to.getTime() - DEFAULT_RANGE_MS);
   if (from > to) throw new BadParameterError('"from" must not be after "to"');
-  const limitText = p.get('limit');
-  const limit = limitText ? Number(limitText) : DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new BadParameterError(`"limit" must be a whole number from 1 to ${MAX_PAGE_SIZE}, got "${limitText}"`);
-  }
+  const limit = parseLimit(p);
   const order = p.get('order') ?? 'desc';
   if (order !== 'asc' && order !== 'desc') throw new BadParameterError(`"order" must be "asc" or "desc", got "${order}"`);
   const startKey = p.get('startKey') || undefined;
@@ -87,8 +82,8 @@ export function recordingsHandler(ctx: WebContext): Handler {
   return withSession(ctx, async (_req, res, _params, session, url) => {
     const q = searchQuery(ctx, url);
     const { checker } = await userAccess(ctx, session.user);
-    const mayPlay = (e: AuditEvent) => checker.canAccessRule('session', 'read', {
-      session: { participants: recordingFromEvent(e).participants }, user: { metadata: { name: session.user } },
+    const mayPlay = (r: WebRecording) => checker.canAccessRule('session', 'read', {
+      session: { participants: r.participants }, user: { metadata: { name: session.user } },
     });
     const items: WebRecording[] = [];
     let startKey = q.startKey;
@@ -98,7 +93,9 @@ export function recordingsHandler(ctx: WebContext): Handler {
         from: q.from, to: q.to, order: q.order, eventTypes: [EventTypes.sessionEnd], limit: q.limit - items.length, ...(startKey && { startKey }),
       });
       for (const e of page.events) {
-        if (e.session_recording !== 'off' && typeof e.sid === 'string' && mayPlay(e)) items.push(recordingFromEvent(e));
+        if (e.session_recording === 'off' || typeof e.sid !== 'string') continue;
+        const r = recordingFromEvent(e);
+        if (mayPlay(r)) items.push(r);
       }
       startKey = page.lastKey || undefined;
     } while (startKey && items.length < q.limit);

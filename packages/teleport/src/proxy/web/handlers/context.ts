@@ -7,7 +7,7 @@ import type { AuthClient } from '@teleport-ts/api/client/authClient';
 import type { DBProxySettings } from '@teleport-ts/api/webapi';
 import type { Logger } from '../../../utils/logger.ts';
 import type { RateLimiter } from '../rateLimiter.ts';
-import type { Clock } from '@teleport-ts/api/clock';
+import { systemClock, type Clock } from '@teleport-ts/api/clock';
 import type { WebSessionResolver } from '../webSession.ts';
 
 /** Shared state of the web handlers. */
@@ -29,4 +29,14 @@ export interface WebContext {
   clock?: Clock;
   /** Resolves web UI sessions; one is made on first use when absent (see webSessionsOf). */
   webSessions?: WebSessionResolver;
+}
+
+/** The context's clock: `ctx.clock`, or the system clock when absent. */
+export function clockOf(ctx: Pick<WebContext, 'clock'>): Clock {
+  return ctx.clock ?? systemClock;
+}
+
+/** Whole seconds from now until `t`, never negative: the `expires_in` of login and /me. */
+export function secondsUntil(ctx: Pick<WebContext, 'clock'>, t: Date): number {
+  return Math.max(0, Math.floor((t.getTime() - clockOf(ctx).nowMs()) / 1000));
 }

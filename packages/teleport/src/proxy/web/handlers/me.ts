@@ -5,12 +5,11 @@
  * user's current roles are read with the proxy's identity (system role Proxy may read users and
  * roles), so a role change shows without logging in again.
  */
-import { systemClock } from '@teleport-ts/api/clock';
 import type { MeResponse } from '@teleport-ts/api/webapi';
 import { sendJSON } from '../http.ts';
 import type { Handler } from '../router.ts';
 import { withSession } from './authenticated.ts';
-import type { WebContext } from './context.ts';
+import { secondsUntil, type WebContext } from './context.ts';
 import { userAccess } from './userAccess.ts';
 
 /** Builds the handler. */
@@ -24,7 +23,7 @@ export function meHandler(ctx: WebContext): Handler {
       roles: user.spec.roles,
       logins: checker.allowedLogins().sort(),
       cluster: ctx.clusterName,
-      expires_in: Math.max(0, Math.floor((session.expires.getTime() - (ctx.clock ?? systemClock).nowMs()) / 1000)),
+      expires_in: secondsUntil(ctx, session.expires),
       acl: {
         users: can('user', 'create') && can('user', 'update') && can('user_token', 'create'),
         roles: can('role', 'create') && can('role', 'update'),

@@ -12,8 +12,7 @@ import { readJSON, remoteAddr, sendJSON } from '../http.ts';
 import type { Handler } from '../router.ts';
 import { clearSessionCookieHeader, sessionCookieHeader, webSessionsOf } from '../webSession.ts';
 import { withSession } from './authenticated.ts';
-import type { WebContext } from './context.ts';
-import { systemClock } from '@teleport-ts/api/clock';
+import { secondsUntil, type WebContext } from './context.ts';
 
 /** POST /v1/webapi/sessions/web. */
 export function createWebSessionHandler(ctx: WebContext): Handler {
@@ -26,7 +25,7 @@ export function createWebSessionHandler(ctx: WebContext): Handler {
     const created = await ctx.authClient.createWebSession({
       user: body.user, password: body.pass, ...(otp && { otpCode: otp }), remoteAddr: remoteAddr(req),
     });
-    const expiresIn = Math.max(0, Math.floor((created.expires.getTime() - (ctx.clock ?? systemClock).nowMs()) / 1000));
+    const expiresIn = secondsUntil(ctx, created.expires);
     res.setHeader('set-cookie', sessionCookieHeader(created.sessionId, expiresIn));
     const response: CreateWebSessionResponse = {
       token: created.bearerToken, token_type: 'Bearer', expires_in: expiresIn, user: { name: created.user, roles: created.roles },

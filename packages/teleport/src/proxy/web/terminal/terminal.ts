@@ -14,6 +14,7 @@ import type { WebSocket } from 'ws';
 import { encodeServerMessage, parseClientMessage, type ClientMessage, type ConnectMessage, type ServerMessage } from './protocol.ts';
 import { openNodeSession, type NodeSession } from './nodeSession.ts';
 import { SessionIdWatcher } from './sessionId.ts';
+import { SESSION_EXPIRED_MESSAGE } from '../webSession.ts';
 import type { TerminalCredentials, TerminalOptions } from './types.ts';
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -85,10 +86,10 @@ export function runTerminal(ws: WebSocket, opts: TerminalRunOptions): () => void
     }
     if (state !== 'auth') return;
     const left = c.expires.getTime() - opts.clock.nowMs();
-    if (left <= 0) return fail(new AccessDeniedError('your web session expired: log in again'));
+    if (left <= 0) return fail(new AccessDeniedError(SESSION_EXPIRED_MESSAGE));
     creds = c;
     // setTimeout holds at most ~24.8 days; web sessions are far shorter.
-    expiry = setTimeout(() => finish(CLOSE_POLICY, 'session expired', { type: 'error', message: 'your web session expired: log in again' }), Math.min(left, 2 ** 31 - 1));
+    expiry = setTimeout(() => finish(CLOSE_POLICY, 'session expired', { type: 'error', message: SESSION_EXPIRED_MESSAGE }), Math.min(left, 2 ** 31 - 1));
     state = 'connect';
     clearTimeout(timer);
     timer = setTimeout(() => fail(new BadParameterError(`no connect message within ${timeoutMs / 1000}s`)), timeoutMs);
