@@ -20,6 +20,11 @@ function nodeCodes(reason: unknown): string[] {
   return codes;
 }
 
+/** Whether `code` is the `code` of some error in `e`'s `cause` chain. */
+export function hasNodeCode(e: unknown, code: string): boolean {
+  return nodeCodes(e).includes(code);
+}
+
 /**
  * A Node.js error as a ConnectError: a reset or destroyed stream is Aborted, an unreachable host is
  * Unavailable, anything else Internal. ConnectErrors pass through unchanged.

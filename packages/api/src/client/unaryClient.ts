@@ -21,7 +21,7 @@ import {
   create, fromBinary, isMessage, toBinary,
   type DescMessage, type DescMethodUnary, type DescService, type MessageInitShape, type MessageShape,
 } from '@bufbuild/protobuf';
-import { connectErrorFromH2Reset, connectErrorFromNode } from './h2Errors.ts';
+import { connectErrorFromH2Reset, connectErrorFromNode, hasNodeCode } from './h2Errors.ts';
 
 /** Per-call options, as Connect's CallOptions has them (the ones our callers use). */
 export interface UnaryCallOptions {
@@ -237,13 +237,6 @@ class UnaryCall<O extends DescMessage> {
     if (!s || s.closed) return;
     s.close(this.error?.code === Code.Canceled ? http2.constants.NGHTTP2_CANCEL : http2.constants.NGHTTP2_INTERNAL_ERROR);
   }
-}
-
-function hasNodeCode(e: unknown, code: string): boolean {
-  for (let x: unknown = e, depth = 0; x instanceof Error && depth < 16; x = x.cause, depth++) {
-    if ((x as { code?: unknown }).code === code) return true;
-  }
-  return false;
 }
 
 function abortReason(signal: AbortSignal): unknown {

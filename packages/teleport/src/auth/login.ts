@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { AccessDeniedError, BadParameterError, isAlreadyExists, isNotFound } from '@teleport-ts/api/errors';
 import type { Clock } from '@teleport-ts/api/clock';
 import type { User } from '@teleport-ts/api/types/user';
+import type { AuditEventInput } from '@teleport-ts/api/events/types';
 import type { LocalServices } from '../services/local/index.ts';
 import type { AuditLog } from '../events/auditLog.ts';
 import { hashPassword, verifyPassword } from './password.ts';
@@ -49,11 +50,11 @@ export interface Credentials {
 /** Checks credentials; returns the user on success, throws AccessDeniedError otherwise. */
 export async function authenticateLocalUser(deps: LoginDeps, cred: Credentials): Promise<User> {
   const { services, clock } = deps;
+  const loginEvent = (outcome: { success: boolean; error?: string }): AuditEventInput => userLoginEvent({
+    user: cred.user, method: 'local', ...outcome, ...(cred.remoteAddr && { remoteAddr: cred.remoteAddr }), ...(cred.web && { web: true }),
+  });
   const fail = async (error: string, userFacing = INVALID_CREDENTIALS): Promise<never> => {
-    await deps.audit.emit({
-      ...userLoginEvent({ user: cred.user, method: 'local', success: false, error, ...(cred.remoteAddr && { remoteAddr: cred.remoteAddr }) }),
-      ...(cred.web && { web: true }),
-    });
+    await deps.audit.emit(loginEvent({ success: false, error }));
     throw new AccessDeniedError(userFacing);
   };
   if (!cred.user) throw new BadParameterError('missing user name');
@@ -110,10 +111,7 @@ export async function authenticateLocalUser(deps: LoginDeps, cred: Credentials):
   }
   if (passwordOK && secondFactorOK) {
     await services.users.deleteLoginAttempts(cred.user);
-    await deps.audit.emit({
-      ...userLoginEvent({ user: cred.user, method: 'local', success: true, ...(cred.remoteAddr && { remoteAddr: cred.remoteAddr }) }),
-      ...(cred.web && { web: true }),
-    });
+    await deps.audit.emit(loginEvent({ success: true }));
     return user;
   }
   const reason = passwordOK ? secondFactorError : 'invalid password';

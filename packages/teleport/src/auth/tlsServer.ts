@@ -10,12 +10,10 @@
  */
 import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import { createContextValues } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { AuthService } from '@teleport-ts/api/gen/teleport/auth/v1/auth_pb';
 import { mtlsServerOptions } from '../ca/tlsConfig.ts';
-import { authServiceHandlers, registerAuthService, peerContextValues, kPeerSocket } from './grpcService.ts';
+import { authServiceHandlers, registerAuthService, peerContextValues } from './grpcService.ts';
 import { unaryRoutes } from './grpcUnary.ts';
 import type { AuthServer } from './authServer.ts';
 import type { Logger } from '../utils/logger.ts';
@@ -55,8 +53,7 @@ export async function startAuthTLSServer(opts: {
       allowHTTP1: false,
     },
   );
-  const unary = unaryRoutes(AuthService, handlers, (stream) =>
-    createContextValues().set(kPeerSocket, stream.session?.socket as TLSSocket | undefined));
+  const unary = unaryRoutes(AuthService, handlers, (stream) => peerContextValues({ stream }));
   // Node passes the raw header list as a fourth argument, which @types/node leaves out.
   server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, ...more: unknown[]) => {
     if (unary.get(headers[':path'] ?? '')?.tryServe(stream, headers)) return;

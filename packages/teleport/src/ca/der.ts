@@ -30,14 +30,6 @@ export const explicitTag = (n: number): number => 0xa0 | n;
 /** The tag of a primitive, context-specific [n] (IMPLICIT) element. */
 export const implicitTag = (n: number): number => 0x80 | n;
 
-function lengthBytes(len: number): Buffer {
-  if (len < 0x80) return Buffer.of(len);
-  if (len < 0x100) return Buffer.of(0x81, len);
-  if (len < 0x10000) return Buffer.of(0x82, len >> 8, len & 0xff);
-  if (len < 0x1000000) return Buffer.of(0x83, len >> 16, (len >> 8) & 0xff, len & 0xff);
-  throw new BadParameterError(`a DER element of ${len} bytes is too large for a certificate`);
-}
-
 /** Bytes of the tag and length of an element with `len` content bytes. */
 export function headerLength(len: number): number {
   return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : 5;
@@ -62,7 +54,10 @@ export function tlv(tag: number, content: Buffer | readonly Buffer[]): Buffer {
   const parts = Buffer.isBuffer(content) ? [content] : content;
   let len = 0;
   for (const p of parts) len += p.length;
-  return Buffer.concat([Buffer.of(tag), lengthBytes(len), ...parts]);
+  const out = Buffer.allocUnsafe(headerLength(len) + len);
+  let at = writeHeader(out, 0, tag, len);
+  for (const p of parts) at += p.copy(out, at);
+  return out;
 }
 
 /** SEQUENCE of the given encoded elements. */

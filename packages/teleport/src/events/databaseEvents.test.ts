@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditEventInput } from '@teleport-ts/api/events/types';
 import {
-  databaseSessionQueryEvent, databaseSessionQueryEvents, MAX_AUDITED_QUERY_CHARS, truncateForAudit, type DatabaseQuery, type DatabaseSessionInfo,
+  databaseSessionEndEvent, databaseSessionQueryEvent, databaseSessionQueryEvents, MAX_AUDITED_QUERY_CHARS, truncateForAudit, type DatabaseQuery, type DatabaseSessionInfo,
 } from './databaseEvents.ts';
 
 test('statements up to the limit are kept whole; longer ones are cut with a note', () => {
@@ -19,23 +19,17 @@ test('statements up to the limit are kept whole; longer ones are cut with a note
   assert.match(cut, new RegExp(`\\[${long.length - MAX_AUDITED_QUERY_CHARS} more characters not recorded\\]$`));
 });
 
-/** databaseSessionQueryEvent as it was written before the per-session builder: the reference. */
-function referenceQueryEvent(s: DatabaseSessionInfo & { query: string; parameters?: string[]; success?: boolean; error?: string }): AuditEventInput {
+/**
+ * databaseSessionQueryEvent as it was written before the per-session builder: the reference. The
+ * session fields come from databaseSessionEndEvent (the shared base() layout), so a field added
+ * there and not to the builder fails this test.
+ */
+function referenceQueryEvent(s: DatabaseSessionInfo & DatabaseQuery): AuditEventInput {
   const failed = s.success === false || s.error !== undefined;
   return {
+    ...databaseSessionEndEvent(s),
     event: 'db.session.query',
     code: failed ? 'TDB02W' : 'TDB02I',
-    sid: s.sid,
-    user: s.user,
-    server_id: s.serverId,
-    server_hostname: s.serverHostname,
-    'addr.remote': s.remoteAddr,
-    db_service: s.dbService,
-    db_protocol: s.dbProtocol,
-    db_uri: s.dbURI,
-    db_user: s.dbUser,
-    db_name: s.dbName,
-    db_labels: s.dbLabels,
     db_query: truncateForAudit(s.query),
     ...(s.parameters && s.parameters.length > 0 && { db_query_parameters: s.parameters.map(truncateForAudit) }),
     success: !failed,

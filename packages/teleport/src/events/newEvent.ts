@@ -22,6 +22,8 @@ export function userLoginEvent(a: {
   remoteAddr?: string;
   /** Name of the MFA device used, if any. */
   mfaDevice?: string;
+  /** A web UI login (CreateWebSession): the event carries `web: true`. */
+  web?: boolean;
 }): AuditEventInput {
   const local = a.method === 'local';
   const code = a.success
@@ -36,6 +38,7 @@ export function userLoginEvent(a: {
     error: a.error,
     'addr.remote': a.remoteAddr,
     mfa_device: a.mfaDevice,
+    web: a.web ? true : undefined,
   };
 }
 

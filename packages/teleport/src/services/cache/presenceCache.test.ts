@@ -223,9 +223,16 @@ describe('sharedJSON', () => {
     mutable.a = 2;
     assert.equal(sharedJSON(mutable), '{"a":2}', 'an unregistered object is stringified every time');
     assert.throws(() => markShared({ a: 1 }), TypeError);
-    const frozen = Object.freeze({ a: 1 });
+    let reads = 0;
+    const frozen = Object.freeze({
+      get a(): number {
+        reads++;
+        return 1;
+      },
+    });
     markShared(frozen);
     assert.equal(sharedJSON(frozen), '{"a":1}');
     assert.equal(sharedJSON(frozen), '{"a":1}');
+    assert.equal(reads, 1, 'a registered object is stringified once');
   });
 });

@@ -173,7 +173,9 @@ export async function relayCommands(o: RelayOptions): Promise<void> {
       // whole small result set instead of one per frame.
       const frames = [frame];
       let bytes = frame.raw.length;
-      for (let f = bytes < COALESCE_BYTES ? up.bufferedFrame() : undefined; f; f = bytes < COALESCE_BYTES ? up.bufferedFrame() : undefined) {
+      while (bytes < COALESCE_BYTES) {
+        const f = up.bufferedFrame();
+        if (!f) break;
         frames.push(f);
         bytes += f.raw.length;
       }
