@@ -32,8 +32,15 @@ export interface ServerSpec {
 /** A node; `sub_kind` is "openssh" for agentless OpenSSH nodes. */
 export type Server = Resource<'node', ServerSpec>;
 
-/** All labels of a node: static labels plus the current results of command labels. */
-export function serverLabels(s: Server): Record<string, string> {
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * All labels of a node: static labels plus the current results of command labels. Read-only: a node
+ * without command labels gets its own `metadata.labels` back (no copy; auth filters every node of a
+ * listing through this).
+ */
+export function serverLabels(s: Server): Readonly<Record<string, string>> {
+  if (!s.spec.cmd_labels) return s.metadata.labels ?? NO_LABELS;
   const out: Record<string, string> = { ...(s.metadata.labels ?? {}) };
   for (const [name, l] of Object.entries(s.spec.cmd_labels ?? {})) out[name] = l.result;
   return out;

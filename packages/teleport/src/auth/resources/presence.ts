@@ -16,8 +16,7 @@ import type { HandlerDeps, ResourceHandler } from './handler.ts';
  * `loginsFor` passes `canAccessServer`; see AccessChecker.hasLoginsFor, compiled once per checker).
  */
 export function nodeVisibleTo(node: Server, checker: AccessChecker): boolean {
-  // serverLabels copies the labels to merge command labels in; most nodes have none.
-  return checker.hasLoginsFor(node.spec.cmd_labels ? serverLabels(node) : (node.metadata.labels ?? {}));
+  return checker.hasLoginsFor(serverLabels(node));
 }
 
 /** Handler for kind "node". */
