@@ -11,7 +11,6 @@
  * session covers client, proxy and node together: an upper bound for the proxy's share.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Client, ClientChannel } from 'ssh2';
 import { generateKeyPair } from '../packages/api/src/keys.ts';
@@ -22,12 +21,10 @@ import { describeResult } from '../integration/helpers/cli.ts';
 import { CLUSTER_NAME, startTestCluster } from '../integration/helpers/cluster.ts';
 import { canRunSSHTests, OSUsers } from '../integration/helpers/sshEnv.ts';
 import type { BenchContext, Figure, Scenario } from './scenario.ts';
+import { processMemoryMiB } from './splitCluster.ts';
 
-/** Resident set size of a process in MiB (from /proc). */
-export function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
+/** This process's resident set size in MiB. */
+const ownRssMiB = (): number => processMemoryMiB(process.pid).rss;
 
 /** Bytes each session streams. */
 const STREAM_BYTES = 64 * 1024;
@@ -93,7 +90,7 @@ async function runConcurrency(ctx: BenchContext): Promise<Figure[]> {
     // One session first, so the node is known to the proxy and the code paths are warm.
     sessions.push(await open());
     (globalThis as { gc?: () => void }).gc?.();
-    const rssBefore = rssMiB(process.pid);
+    const rssBefore = ownRssMiB();
     ctx.log(`opening ${n} sessions (exec cat) through the proxy, ${SETUP_WINDOW} at a time`);
     const t0 = performance.now();
     let next = 1;
@@ -112,13 +109,13 @@ async function runConcurrency(ctx: BenchContext): Promise<Figure[]> {
     }));
     const setupS = (performance.now() - t0) / 1000;
     (globalThis as { gc?: () => void }).gc?.();
-    const rssOpen = rssMiB(process.pid);
+    const rssOpen = ownRssMiB();
     ctx.log(`${sessions.length} sessions open in ${setupS.toFixed(1)} s; RSS ${rssBefore.toFixed(0)} -> ${rssOpen.toFixed(0)} MiB; streaming ${STREAM_BYTES / 1024} KiB through each`);
 
     const payloads = sessions.map(() => randomBytes(STREAM_BYTES));
     const t1 = performance.now();
     let rssPeak = rssOpen;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(process.pid))), 100);
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, ownRssMiB())), 100);
     await Promise.all(sessions.map((s, i) => echo(s, payloads[i] as Buffer, 120_000)));
     clearInterval(sampler);
     const streamS = (performance.now() - t1) / 1000;
@@ -147,11 +144,11 @@ async function runConcurrency(ctx: BenchContext): Promise<Figure[]> {
       { name: 'Concurrency: all sessions echoing at once', unit: 'MB/s', ours: (opened * STREAM_BYTES) / 1e6 / streamS, higherIsBetter: true },
     ];
   } finally {
-    await Promise.all(sessions.map(async (s) => {
+    for (const s of sessions) {
       s.channel.end();
       s.node.end();
       s.proxy.close();
-    }));
+    }
     await cluster.close();
     osUsers.cleanup();
   }

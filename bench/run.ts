@@ -1,13 +1,12 @@
 /**
  * @module bench/run
  * `npm run bench [-- [--smoke] [--results-dir DIR] [scenario ids...]]`: loads every scenario module
- * (bench/ssh.ts, bench/certs.ts, and bench/db.ts / bench/scale.ts when present), runs each scenario
+ * (bench/ssh.ts, bench/certs.ts, bench/db.ts, bench/scale.ts), runs each scenario
  * (or the named ones; a name also selects ids starting with "<name>-") one after another with its own
  * scratch directory, prints progress to stderr and then one markdown table to stdout, and writes the
  * figures with the machine's facts to bench/results/<date>-<mode>.json. Benchmarks are not tests: a
  * missed target is reported in the table and the exit status stays 0; only bad arguments fail.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,7 +17,7 @@ import type { BenchContext, Scenario } from './scenario.ts';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
-/** Scenario modules, in table order; optional ones may be absent. */
+/** Scenario modules, in table order. */
 export const SCENARIO_MODULES = ['ssh.ts', 'certs.ts', 'db.ts', 'scale.ts'];
 
 /** Options of {@link runBench}. */
@@ -51,14 +50,9 @@ export async function loadScenarios(modules = SCENARIO_MODULES): Promise<{ scena
   const notes: string[] = [];
   const seen = new Set<string>();
   for (const file of modules) {
-    const path = join(BENCH_DIR, file);
-    if (!existsSync(path)) {
-      notes.push(`bench/${file} is not present; its scenarios were skipped`);
-      continue;
-    }
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+      mod = (await import(pathToFileURL(join(BENCH_DIR, file)).href)) as Record<string, unknown>;
     } catch (err) {
       notes.push(`bench/${file} could not be loaded: ${(err as Error).message}`);
       continue;

@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeResult } from '../integration/helpers/cli.ts';
 import { createUser, tshLogin } from '../integration/helpers/users.ts';
 import type { BenchContext, Figure, Scenario } from './scenario.ts';
-import { rssMiB, scenarios as concurrencyScenarios } from './concurrency.ts';
+import { scenarios as concurrencyScenarios } from './concurrency.ts';
 import {
   processCPUSeconds, processMemoryMiB, processOpenFiles, startSplitCluster, type SplitCluster,
 } from './splitCluster.ts';
@@ -190,7 +190,7 @@ async function runScale(ctx: BenchContext): Promise<Figure[]> {
       const cpu = await steadyCPU(cluster, cpuWindowMs);
       const f = serverFacts(cluster);
       const tunnels = tunnelsHeld(cluster);
-      const agentRss = children.reduce((s, ch) => s + (ch.child.pid ? rssMiB(ch.child.pid) : 0), 0);
+      const agentRss = children.reduce((s, ch) => s + (ch.child.pid ? processMemoryMiB(ch.child.pid).rss : 0), 0);
       const ls = await tshLs(cluster, home, full ? 5 : 2);
       const beats = children.reduce((s, c) => ({ beats: s.beats + c.beats().beats, beatFailures: s.beatFailures + c.beats().beatFailures }), { beats: 0, beatFailures: 0 });
       const sum = f.auth.rss + f.proxy.rss;

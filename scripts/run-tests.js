@@ -42,22 +42,19 @@ if (files.length === 0) {
   process.exit(1);
 }
 const isIntegration = (f) => path.resolve(f).startsWith(path.resolve('integration') + path.sep);
-// The browser tests (integration/webUI.test.ts) drive the built UI: build it first when it is missing
-// or stale. TELEPORT_SKIP_WEB_BUILD=1 skips this (those tests then skip themselves without a build).
-if (files.some(isIntegration) && !process.env.TELEPORT_SKIP_WEB_BUILD) {
+// What the integration tests need built first, when missing or stale: the browser tests
+// (integration/webUI.test.ts) drive the built UI, and the bins run the way users run them, from the CLI
+// bundles. The variable skips a build (webUI tests then skip themselves; the bins load the sources).
+const BUILDS = [
+  { build: ensureWebBuild, skipVar: 'TELEPORT_SKIP_WEB_BUILD', without: 'to run the tests without the web UI' },
+  { build: ensureCliBuild, skipVar: 'TELEPORT_SKIP_CLI_BUILD', without: '(the bins then load the sources through tsx)' },
+];
+for (const { build, skipVar, without } of files.some(isIntegration) ? BUILDS : []) {
+  if (process.env[skipVar]) continue;
   try {
-    await ensureWebBuild();
+    await build();
   } catch (err) {
-    console.error(`ERROR: ${err.message}. Fix the build, or set TELEPORT_SKIP_WEB_BUILD=1 to run the tests without the web UI.`);
-    process.exit(1);
-  }
-}
-// The integration tests run the bins the way users do: from the CLI bundles when they are fresh.
-if (files.some(isIntegration) && !process.env.TELEPORT_SKIP_CLI_BUILD) {
-  try {
-    await ensureCliBuild();
-  } catch (err) {
-    console.error(`ERROR: ${err.message}. Fix the build, or set TELEPORT_SKIP_CLI_BUILD=1 (the bins then load the sources through tsx).`);
+    console.error(`ERROR: ${err.message}. Fix the build, or set ${skipVar}=1 ${without}.`);
     process.exit(1);
   }
 }
@@ -69,12 +66,11 @@ const started = Date.now();
 const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0 };
 const failedFiles = [];
 const retriedFiles = [];
-let stopping = false;
 
 /** Runs one file (and once more if it timed out), prints its outcome, and adds up its counts. */
 async function runOne(file) {
   let result = await runTestFile(file, fileLimitMs(file));
-  if (result.timedOut && !stopping) {
+  if (result.timedOut) {
     console.log(`↻ ${file}: ${result.hint}; running it once more`);
     retriedFiles.push(file);
     result = await runTestFile(file, fileLimitMs(file));
@@ -99,7 +95,6 @@ function indent(text) {
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
-    stopping = true;
     stopAllTestFiles(sig);
     process.exit(1);
   });
@@ -108,7 +103,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 const queue = [...files];
 console.log(`Running ${files.length} ${suite} test files, ${concurrency} at a time`);
 await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, async () => {
-  for (let f = queue.shift(); f && !stopping; f = queue.shift()) await runOne(f);
+  for (let f = queue.shift(); f; f = queue.shift()) await runOne(f);
 }));
 
 const mins = ((Date.now() - started) / 60_000).toFixed(1);
@@ -119,4 +114,3 @@ if (failedFiles.length) {
   console.log(`FAILED: ${failedFiles.join(', ')}`);
   process.exit(1);
 }
-if (stopping) process.exit(1);

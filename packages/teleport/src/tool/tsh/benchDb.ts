@@ -48,15 +48,11 @@ export async function benchDatabase(ctx: TshContext, protocol: BenchDbProtocol, 
       const sock = await connectLocal(proxy.port);
       // A clean close sends Terminate / COM_QUIT and ends the socket; only a failure tears it down.
       try {
-        if (protocol === 'postgres') {
-          const conn = await PgConnection.connect(sock, { user, database: database ?? user });
-          await conn.query(flags.query);
-          conn.close();
-        } else {
-          const conn = await MySQLConnection.connect(sock, { user, ...(database && { database }) });
-          await conn.query(flags.query);
-          conn.close();
-        }
+        const conn = protocol === 'postgres'
+          ? await PgConnection.connect(sock, { user, database: database ?? user })
+          : await MySQLConnection.connect(sock, { user, ...(database && { database }) });
+        await conn.query(flags.query);
+        conn.close();
       } catch (err) {
         sock.destroy();
         throw err;
