@@ -84,6 +84,8 @@ export class ReverseTunnelServer extends EventEmitter {
   private readonly logger: Logger;
   private readonly agents = new Map<string, AgentConn>();
   private readonly conns = new Set<Connection>();
+  /** Transport channels handed out by dial() that have not closed yet. */
+  private readonly channels = new Set<Duplex>();
   private readonly hostCAKeys: () => Buffer[];
   private readonly clusterName: string;
   private proxies: ProxyEndpoint[] = [];
@@ -157,6 +159,14 @@ export class ReverseTunnelServer extends EventEmitter {
   }
 
   /**
+   * How many transport channels dial() opened that are still open. Each ends when both sides have
+   * closed it; a number that only grows means a consumer stopped reading a channel it was done with.
+   */
+  openChannels(): number {
+    return this.channels.size;
+  }
+
+  /**
    * True when agent `hostId` has a live tunnel to this proxy for connections of `type`. One process
    * may run several agents (a node and a database service) under one host id, each with its own
    * tunnel and system role, so tunnels are keyed by host id and role.
@@ -196,7 +206,11 @@ export class ReverseTunnelServer extends EventEmitter {
             // ssh2 ends open channels with a plain EOF when the agent's connection dies; say why.
             const lost = (): void => markStreamLost(ch, `the reverse tunnel to ${hostId} was lost (the agent disconnected)`);
             a.conn.once('close', lost);
-            ch.once('close', () => a.conn.removeListener('close', lost));
+            this.channels.add(ch);
+            ch.once('close', () => {
+              a.conn.removeListener('close', lost);
+              this.channels.delete(ch);
+            });
             return resolve(ch);
           }
           ch.destroy();

@@ -6,8 +6,8 @@ import type { Duplex } from 'node:stream';
 
 /**
  * Pipes `a` and `b` into each other. An end on one side is passed on as an end (half-close), and
- * when one side closes the other is ended gracefully, so data already written still arrives; an
- * error destroys both.
+ * when one side closes the other is ended gracefully, so data already written still arrives (and
+ * what it still sends is dropped); an error destroys both.
  */
 export function splice(a: Duplex, b: Duplex): void {
   a.pipe(b);
@@ -18,6 +18,8 @@ export function splice(a: Duplex, b: Duplex): void {
   };
   a.on('error', fail);
   b.on('error', fail);
-  a.on('close', () => b.end());
-  b.on('close', () => a.end());
+  // pipe() stops reading the other side once its destination closed; drop what still arrives there
+  // (nobody can receive it), or an ssh2 channel, which closes only after its readable side ended, stays open.
+  a.on('close', () => b.end().resume());
+  b.on('close', () => a.end().resume());
 }

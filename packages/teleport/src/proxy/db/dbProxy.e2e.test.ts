@@ -234,4 +234,18 @@ describe('database access through the proxy service and a reverse tunnel', () =>
       mysql_listen_addr: `127.0.0.1:${proxy.mysqlAddr?.port}`,
     });
   });
+
+  it('finished sessions, ended or dropped by the client, leave no tunnel channel open', async () => {
+    for (const how of ['end', 'destroy', 'end', 'destroy'] as const) {
+      const raw = net.connect(proxy.postgresAddr?.port ?? 0, '127.0.0.1');
+      raw.write(SSL_REQUEST);
+      await new Promise<Buffer>((resolve) => raw.once('data', resolve));
+      const sock = tls.connect({ socket: raw, rejectUnauthorized: false, cert: pg.certPEM, key: pg.keyPEM });
+      await session(sock);
+      if (how === 'end') sock.end();
+      else sock.destroy();
+    }
+    // Every test above closed its sessions as well: none may hold a channel (and its listeners) on.
+    await eventually(() => proxy.tunnel?.openChannels() === 0, 'every tunnel channel closed');
+  });
 });

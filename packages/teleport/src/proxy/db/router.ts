@@ -158,6 +158,10 @@ export class DatabaseRouter {
         this.live.delete(self);
         // An orderly end was passed on by pipe (other.end()); an abort takes the other side down too.
         if (!self.readableEnded) other.destroy();
+        // pipe() stopped reading `other` when `self` closed. Nobody is left to read it, so drop what
+        // still arrives: an ssh2 tunnel channel emits 'close' only after its readable side ended,
+        // and one left paused stayed open for good (with the tunnel's listener on it).
+        other.resume();
         if (--open === 0) resolve();
       };
       client.on('error', () => undefined);

@@ -21,8 +21,9 @@ export function joinChannels(a: Duplex, b: Duplex): void {
   a.on('error', () => b.destroy());
   b.on('error', () => a.destroy());
   a.pipe(b).pipe(a);
-  a.once('close', () => b.destroy());
-  b.once('close', () => a.destroy());
+  // resume(): an ssh2 channel emits 'close' only after its readable side ended, and pipe() stopped reading it.
+  a.once('close', () => b.destroy().resume());
+  b.once('close', () => a.destroy().resume());
 }
 
 /** The client's direct-tcpip (`ssh -L`): opened from the node to the destination. */
