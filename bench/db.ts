@@ -21,6 +21,8 @@ import { MARIADB_CLI, startTestMariaDB } from '../packages/teleport/src/testing/
 import { PG_BIN, startTestPostgres } from '../packages/teleport/src/testing/postgres.ts';
 import { eventually } from '../integration/helpers/agents.ts';
 import { cpuPer1000, dbLayout, startDbRig, type ClientFiles, type ClusterCPU, type DbLayout } from './dbRig.ts';
+import { RELAY_DESCRIPTIONS, relayUnavailable, startRelay } from './pgRelays.ts';
+import { processCPUSeconds } from './splitCluster.ts';
 import type { BenchContext, Figure, Scenario } from './scenario.ts';
 
 const execFileP = promisify(execFile);
@@ -64,6 +66,10 @@ export interface PostgresRig {
   direct: Record<string, string>;
   /** Through the proxy's dedicated PostgreSQL listener. */
   proxied: Record<string, string>;
+  /** The server's port, the direct client's files and the server's TLS files (for the relays). */
+  serverPort: number;
+  directFiles: ClientFiles;
+  serverTLS: { cert: string; key: string; ca: string };
   /** CPU seconds used so far by auth, proxy and the database service. */
   cpu(): ClusterCPU;
   close(): Promise<void>;
@@ -84,7 +90,10 @@ export async function startPostgresRig(ctx: BenchContext, layout: DbLayout = dbL
     await pgbench(['-i', '-q', '-s', '1'], direct, 120_000);
     await eventually('a pgbench connection through the proxy', async () =>
       (await pgbench(['-S', '-n', '-t', '1', '-c', '1'], proxied, 20_000).catch(() => undefined))?.transactions === 1 ? true : undefined, 30_000, 500);
-    return { layout, direct, proxied, cpu: () => rig.cpu(), close: () => rig.close() };
+    return {
+      layout, direct, proxied, serverPort: rig.server.port, directFiles: rig.directFiles, serverTLS: rig.serverTLS,
+      cpu: () => rig.cpu(), close: () => rig.close(),
+    };
   } catch (err) {
     await rig.close();
     throw err;
@@ -121,11 +130,46 @@ async function runPostgres(ctx: BenchContext): Promise<Figure[]> {
         name: `PostgreSQL ${label} latency`, unit: 'ms avg', ours: o.latencyMs, baseline: d.latencyMs,
         baselineName: 'PostgreSQL direct', higherIsBetter: false,
       });
+      if (extra.length) figures.push(...(await relayFloors(ctx, rig, args, d.tps, (secs + 60) * 1000)));
     }
     return figures;
   } finally {
     await rig.close();
   }
+}
+
+/**
+ * pgbench `args` through each bare relay (bench/pgRelays.ts), against the direct figure `directTps`
+ * of the same run: the most any proxy on this machine can keep, without and with TLS termination.
+ */
+async function relayFloors(ctx: BenchContext, rig: PostgresRig, args: string[], directTps: number, timeoutMs: number): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const tls = { serverCert: rig.serverTLS.cert, serverKey: rig.serverTLS.key, ca: rig.serverTLS.ca, client: rig.directFiles };
+  for (const kind of ['socat', 'node-tcp', 'node-tls'] as const) {
+    const why = relayUnavailable(kind);
+    if (why) {
+      ctx.log(`relay floor ${kind} skipped: ${why}`);
+      continue;
+    }
+    const relay = await startRelay(kind, rig.serverPort, tls);
+    try {
+      ctx.log(`pgbench ${args.join(' ')}: through the ${kind} relay (floor)`);
+      const cpu0 = processCPUSeconds(relay.pid);
+      const r = await pgbench(args, { ...rig.direct, PGPORT: String(relay.port) }, timeoutMs);
+      const relayCPU = processCPUSeconds(relay.pid) - cpu0;
+      figures.push({
+        name: `PostgreSQL select-only floor: ${RELAY_DESCRIPTIONS[kind]}`, unit: 'tps', ours: r.tps, baseline: directTps,
+        baselineName: 'PostgreSQL direct', higherIsBetter: true,
+        details: {
+          relay: r, floor: true,
+          ...(kind !== 'socat' && { relayCPUSecondsPer1000Statements: Math.round((relayCPU * 1e6) / r.transactions) / 1000 }),
+        },
+      });
+    } finally {
+      await relay.stop();
+    }
+  }
+  return figures;
 }
 
 /** mariadb CLI arguments for a TLS client-certificate connection. */

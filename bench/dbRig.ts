@@ -147,6 +147,8 @@ export interface DbRig<S> {
   proxyFiles: ClientFiles;
   /** Direct: a db-CA client certificate with CN = the database user. */
   directFiles: ClientFiles;
+  /** The database server's certificate and key (from `tctl auth sign --format=db`) and the CAs it trusts. */
+  serverTLS: { cert: string; key: string; ca: string };
   /** CPU seconds used so far by auth, proxy and the database service. */
   cpu(): ClusterCPU;
   close(): Promise<void>;
@@ -218,7 +220,7 @@ export async function startDbRig<S extends { port: number; stop(): Promise<void>
     admin.close();
     const running = server;
     return {
-      layout, server: running, ...files,
+      layout, server: running, ...files, serverTLS: { cert: `${prefix}.crt`, key: `${prefix}.key`, ca: `${prefix}.cas` },
       proxyPort: protocol === 'postgres' ? cluster.postgresPort : cluster.mysqlPort,
       cpu: () => cluster.cpu(),
       async close() {

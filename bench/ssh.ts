@@ -173,6 +173,11 @@ export interface Rig {
   direct: Path;
   jump: Path;
   proxyCommand: Path;
+  /**
+   * `ssh -J` with OpenSSH sshd as both the jump host and the target: the same topology as `jump`
+   * (two SSH layers, the client encrypting twice) with no Teleport component, the floor for it.
+   */
+  opensshJump: Path;
   /** What sshd logged lately (for errors). */
   sshdLog(): string;
   close(): Promise<void>;
@@ -236,7 +241,8 @@ export async function startRig(ctx: BenchContext): Promise<Rig> {
     if (!proxySSH) throw new Error('the test cluster has no proxy SSH listener');
     const config = join(ctx.workDir, 'ssh_config');
     await writeFile(config, [
-      'Host bench-direct', '    HostName 127.0.0.1', `    Port ${sshd.port}`, `    UserKnownHostsFile "${directKnownHosts}"`, '    HostKeyAlgorithms ssh-ed25519',
+      'Host bench-direct bench-openssh-jump', '    HostName 127.0.0.1', `    Port ${sshd.port}`, `    UserKnownHostsFile "${directKnownHosts}"`, '    HostKeyAlgorithms ssh-ed25519',
+      'Host bench-openssh-jump', '    ProxyJump bench-direct',
       'Host bench-proxy', '    HostName 127.0.0.1', `    Port ${proxySSH.port}`, '    HostKeyAlias 127.0.0.1',
       'Host bench-jump', `    HostName ${NODE_NAME}`, '    Port 3022', '    ProxyJump bench-proxy', `    HostKeyAlias ${NODE_NAME}.${CLUSTER_NAME}`,
       'Host bench-proxy bench-jump', `    UserKnownHostsFile "${knownHosts}"`, '    HostKeyAlgorithms ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com',
@@ -251,6 +257,7 @@ export async function startRig(ctx: BenchContext): Promise<Rig> {
       direct: { name: 'OpenSSH sshd direct', args: ['-F', config, ...common, 'bench-direct'] },
       jump: { name: 'ssh -J proxy', args: ['-F', config, ...common, 'bench-jump'] },
       proxyCommand: { name: 'tsh config ProxyCommand', args: ['-F', user.sshConfig, ...common, `${login}@${NODE_NAME}.${CLUSTER_NAME}`] },
+      opensshJump: { name: 'ssh -J via OpenSSH sshd', args: ['-F', config, ...common, 'bench-openssh-jump'] },
       close,
     };
   } catch (err) {
@@ -264,7 +271,7 @@ async function warmRig(ctx: BenchContext): Promise<{ rig: Rig; warmMs: Map<strin
   const rig = await startRig(ctx);
   try {
     const warmMs = new Map<string, number>();
-    for (const p of [rig.direct, rig.jump, rig.proxyCommand]) {
+    for (const p of [rig.direct, rig.jump, rig.proxyCommand, rig.opensshJump]) {
       const warm = await runSSH(rig.env, p, 'true');
       if (warm.code !== 0) throw new Error(`ssh through ${p.name} failed (exit ${warm.code}): ${warm.stderr.trim()}\n--- sshd ---\n${rig.sshdLog()}`);
       warmMs.set(p.name, warm.ms);
@@ -313,7 +320,7 @@ async function runBulk(ctx: BenchContext): Promise<Figure[]> {
   const plan = PLAN[ctx.mode];
   const { rig, warmMs: setupMs } = await warmRig(ctx);
   try {
-    const paths = [rig.direct, rig.jump, rig.proxyCommand];
+    const paths = [rig.direct, rig.jump, rig.proxyCommand, rig.opensshJump];
     if (ctx.mode === 'full') {
       for (const p of paths) {
         const probes = [setupMs.get(p.name) ?? 0];
@@ -351,6 +358,12 @@ async function runBulk(ctx: BenchContext): Promise<Figure[]> {
           },
         });
       }
+      const floor = pick(rig.opensshJump.name);
+      figures.push({
+        name: `SSH bulk ${direction} floor: ${mib} MiB (${rig.opensshJump.name} as jump host and target)`, unit: 'MB/s', ours: floor.mbPerSecond,
+        baseline: baseline.mbPerSecond, baselineName: rig.direct.name, higherIsBetter: true,
+        details: { floor: true, ours: floor, baseline, bytes: plan.bytes, cipher: BENCH_CIPHER, note: 'the -J topology with OpenSSH on every hop: what two SSH layers cost without Teleport' },
+      });
     }
     return figures;
   } finally {

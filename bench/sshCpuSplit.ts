@@ -1,0 +1,73 @@
+/**
+ * @module bench/sshCpuSplit
+ * Profiling driver for the SSH bulk scenario: moves data one way through each path of the SSH rig
+ * (sshd direct, `ssh -J` through our proxy and node, `ssh -J` through OpenSSH sshd) and reports,
+ * per run, the CPU seconds each program used (from /proc, sampled every 50 ms) and how many cores
+ * were busy on average (CPU seconds / wall seconds). A path whose total CPU is low but whose
+ * transfer is slow is waiting, not computing: its stages do not overlap.
+ *
+ * Usage: `node --import tsx bench/sshCpuSplit.ts [upload|download] [MiB, default 1024] [rounds, default 2]`.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bulk, startRig } from './ssh.ts';
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (100 on Linux). */
+const CLOCK_TICKS = 100;
+
+interface ProcessCPU {
+  name: string;
+  seconds: number;
+}
+
+/** utime + stime of every process now, by pid. */
+function cpuByPid(): Map<number, ProcessCPU> {
+  const out = new Map<number, ProcessCPU>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      out.set(Number(entry), { name: stat.slice(stat.indexOf('(') + 1, close), seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS });
+    } catch {
+      // The process exited between readdir and read.
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const direction = process.argv[2] === 'download' ? 'download' : 'upload';
+  const mib = Number(process.argv[3] ?? 1024);
+  const rounds = Number(process.argv[4] ?? 2);
+  const workDir = mkdtempSync(join(tmpdir(), 'ssh-cpu-split-'));
+  const rig = await startRig({ mode: 'full', workDir, log: (m) => process.stderr.write(`${m}\n`) });
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const path of [rig.direct, rig.jump, rig.opensshJump]) {
+        const before = cpuByPid();
+        const last = new Map<number, ProcessCPU>();
+        const sample = (): void => void cpuByPid().forEach((v, pid) => last.set(pid, v));
+        const timer = setInterval(sample, 50);
+        const r = await bulk(rig.env, path, direction, mib * 2 ** 20, 0);
+        clearInterval(timer);
+        sample();
+        const byProgram: Record<string, number> = {};
+        for (const [pid, v] of last) {
+          const used = v.seconds - (before.get(pid)?.seconds ?? 0);
+          const name = pid === process.pid ? 'node (bench: proxy + node)' : v.name;
+          if (used > 0.02) byProgram[name] = Math.round(((byProgram[name] ?? 0) + used) * 100) / 100;
+        }
+        const total = Object.values(byProgram).reduce((a, b) => a + b, 0);
+        console.log(`${direction} round ${round} via ${path.name}: ${r.mbPerSecond} MB/s in ${r.seconds} s; CPU s ${JSON.stringify(byProgram)}; total ${total.toFixed(2)} s, ${(total / r.seconds).toFixed(2)} cores busy`);
+      }
+    }
+  } finally {
+    await rig.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();
