@@ -20,7 +20,9 @@ import { describeResult } from '../integration/helpers/cli.ts';
 import { CLUSTER_NAME, startTestCluster, type TestCluster } from '../integration/helpers/cluster.ts';
 import { clientEnv } from '../integration/helpers/sshClients.ts';
 import { canRunSSHTests, OSUsers, sshClientUser } from '../integration/helpers/sshEnv.ts';
-import { freePorts } from '../integration/helpers/subprocess.ts';
+import { freePorts, type BinProcess } from '../integration/helpers/subprocess.ts';
+import { addJoinToken } from '../integration/helpers/agents.ts';
+import { startAgentProcess } from './splitCluster.ts';
 import { bundleStatus } from '../packages/teleport/bin/launch.js';
 import { ensureCliBuild } from '../scripts/build-cli.js';
 import { latencyStats, type LatencyStats } from './report.ts';
@@ -29,6 +31,15 @@ import type { BenchContext, Figure, Scenario } from './scenario.ts';
 /** The cipher every run negotiates (OpenSSH's default), pinned so both sides do the same work. */
 export const BENCH_CIPHER = 'chacha20-poly1305@openssh.com';
 const NODE_NAME = 'node1';
+
+/**
+ * Where the node runs: in the bench process with auth and proxy (default), or, with
+ * BENCH_SSH_LAYOUT=split, as its own `teleport start` process with an ssh_service listener that the
+ * proxy dials directly, as deployed (BENCH_NODE_OPTIONS becomes its NODE_OPTIONS).
+ */
+export function sshLayout(): 'in-process' | 'split' {
+  return process.env.BENCH_SSH_LAYOUT === 'split' ? 'split' : 'in-process';
+}
 
 /** How many sessions and bytes each mode measures. */
 const PLAN = {
@@ -206,14 +217,28 @@ export async function startRig(ctx: BenchContext): Promise<Rig> {
   const osUsers = new OSUsers();
   let cluster: TestCluster | undefined;
   let sshd: Sshd | undefined;
+  let nodeProcess: BinProcess | undefined;
   const close = async (): Promise<void> => {
     await sshd?.stop();
+    await nodeProcess?.kill();
     await cluster?.close();
     osUsers.cleanup();
   };
   try {
     const tsh = await prepareTsh(ctx);
-    cluster = await startTestCluster({ nodeName: NODE_NAME, sshService: {}, secondFactor: 'off' });
+    const layout = sshLayout();
+    if (layout === 'split') {
+      cluster = await startTestCluster({ secondFactor: 'off' });
+      const token = await addJoinToken(cluster, 'node');
+      const [port] = (await freePorts(1)) as [number];
+      const nodeConfig = { nodeName: NODE_NAME, authServer: cluster.authAddr, token: token.token, caPin: token.caPin, ssh: { listenAddr: `127.0.0.1:${port}` } };
+      // BENCH_NODE_OPTIONS, e.g. "--import <repo>/bench/cpuProfile.js" to profile the node process.
+      const nodeOptions = process.env.BENCH_NODE_OPTIONS;
+      nodeProcess = await startAgentProcess(cluster, NODE_NAME, nodeConfig, nodeOptions ? { nodeOptions } : {});
+    } else {
+      cluster = await startTestCluster({ nodeName: NODE_NAME, sshService: {}, secondFactor: 'off' });
+    }
+    ctx.log(layout === 'split' ? 'layout: the node is its own teleport process (the proxy dials it directly)' : 'layout: auth, proxy and node in the bench process');
     const login = osUsers.create('bench');
     // useradd leaves the password locked ("!"), and sshd without PAM refuses locked accounts; "*" = no password, not locked.
     const unlock = spawnSync('usermod', ['-p', '*', login], { encoding: 'utf8' });
@@ -272,7 +297,9 @@ async function warmRig(ctx: BenchContext): Promise<{ rig: Rig; warmMs: Map<strin
   try {
     const warmMs = new Map<string, number>();
     for (const p of [rig.direct, rig.jump, rig.proxyCommand, rig.opensshJump]) {
-      const warm = await runSSH(rig.env, p, 'true');
+      // A node in its own process may not be in the proxy's cache yet: retry for a while.
+      let warm = await runSSH(rig.env, p, 'true');
+      for (const deadline = Date.now() + 20_000; warm.code !== 0 && Date.now() < deadline; warm = await runSSH(rig.env, p, 'true')) await sleep(500);
       if (warm.code !== 0) throw new Error(`ssh through ${p.name} failed (exit ${warm.code}): ${warm.stderr.trim()}\n--- sshd ---\n${rig.sshdLog()}`);
       warmMs.set(p.name, warm.ms);
     }
