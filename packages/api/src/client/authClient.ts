@@ -487,9 +487,13 @@ export class AuthClient {
     return { data: r.data, size: Number(r.size), complete: r.complete };
   }
 
-  /** Streams changes of resources of `kinds` (services only); the first event has type "init". */
+  /**
+   * Streams changes of resources of `kinds` (services only); the first event has type "init". The
+   * stream lasts until `signal` aborts or the connection fails: the client's per-call timeout does
+   * not apply to it (`timeoutMs: 0` is "no deadline" to Connect).
+   */
   async *watchEvents(kinds: string[], signal?: AbortSignal): AsyncGenerator<WatchEventResult> {
-    for await (const e of this.streams.watchEvents({ kinds }, signal ? { signal } : {})) {
+    for await (const e of this.streams.watchEvents({ kinds }, { timeoutMs: 0, ...(signal && { signal }) })) {
       yield { type: e.type as WatchEventResult['type'], kind: e.kind, name: e.name, ...(e.resourceJson && { resource: JSON.parse(e.resourceJson) as Resource }) };
     }
   }

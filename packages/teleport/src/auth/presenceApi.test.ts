@@ -59,6 +59,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const c of clients) c.close();
   await server.close();
 });
 
@@ -130,6 +131,22 @@ describe('watch streams', () => {
     ctrl.abort();
     assert.deepEqual(seen.map((e) => `${e.type}:${e.kind}:${e.name}`), ['init::', 'put:role:watched', 'delete:role:watched', 'put:cert_authority:host/example.com']);
     assert.ok(!JSON.stringify(seen[3]?.resource).includes('PRIVATE KEY'));
+  });
+
+  it('outlive the client\'s call timeout', async () => {
+    const c = new AuthClient({ addr: `127.0.0.1:${server.address.port}`, certPEM: nodeId.certPEM, keyPEM: nodeId.keyPEM, caCerts: nodeId.tlsCACerts, timeoutMs: 300 });
+    clients.push(c);
+    const ctrl = new AbortController();
+    const seen: string[] = [];
+    for await (const e of c.watchEvents(['role'], ctrl.signal)) {
+      seen.push(`${e.type}:${e.name}`);
+      if (e.type !== 'init') break;
+      // Longer than the client's timeout: a watch with the per-call deadline would have failed by now.
+      await new Promise((r) => setTimeout(r, 900));
+      await t.services.access.createRole(newRole('late', { allow: { logins: ['x'] } }));
+    }
+    ctrl.abort();
+    assert.deepEqual(seen, ['init:', 'put:late']);
   });
 
   it('are refused to users and for kinds the service may not read', async () => {
