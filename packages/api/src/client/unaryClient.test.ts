@@ -18,7 +18,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AuthService, GetResourceRequestSchema, GetResourceResponseSchema } from '../gen/teleport/auth/v1/auth_pb.ts';
 import { NotFoundError } from '../errors.ts';
 import { toConnectError, ERROR_CODE_HEADER } from './errorMapping.ts';
-import { createUnaryClient, type UnaryClient } from './unaryClient.ts';
+import { createUnaryClient, envelope, type UnaryClient } from './unaryClient.ts';
 
 let connectServer: http2.Http2Server;
 let rawServer: http2.Http2Server;
@@ -26,14 +26,7 @@ let connectURL: string;
 let rawURL: string;
 let deadURL: string;
 
-const frame = (message: Uint8Array, flags = 0): Buffer => {
-  const out = Buffer.alloc(5 + message.length);
-  out[0] = flags;
-  out.writeUInt32BE(message.length, 1);
-  out.set(message, 5);
-  return out;
-};
-const resourceMessage = (json: string): Buffer => frame(toBinary(GetResourceResponseSchema, create(GetResourceResponseSchema, { resourceJson: json })));
+const resourceMessage = (json: string): Buffer => envelope(toBinary(GetResourceResponseSchema, create(GetResourceResponseSchema, { resourceJson: json })));
 
 /** Raw answers by resource name (GetResource), each a malformation or edge case of the gRPC protocol. */
 const RAW: Record<string, (s: http2.ServerHttp2Stream) => void> = {
@@ -56,13 +49,13 @@ const RAW: Record<string, (s: http2.ServerHttp2Stream) => void> = {
   },
   badContentType: (s) => reply(s, resourceMessage('{}'), { 'grpc-status': '0' }, { 'content-type': 'text/html' }),
   jsonContentType: (s) => reply(s, resourceMessage('{"j":1}'), { 'grpc-status': '0' }, { 'content-type': 'application/grpc+json' }),
-  gzipEncoding: (s) => reply(s, frame(gzipSync(Buffer.from('x')), 1), { 'grpc-status': '0' }, { 'grpc-encoding': 'gzip' }),
+  gzipEncoding: (s) => reply(s, envelope(gzipSync(Buffer.from('x')), 1), { 'grpc-status': '0' }, { 'grpc-encoding': 'gzip' }),
   identityEncoding: (s) => reply(s, resourceMessage('{"i":1}'), { 'grpc-status': '0' }, { 'grpc-encoding': 'identity' }),
-  compressedFlag: (s) => reply(s, frame(Buffer.from('x'), 1), { 'grpc-status': '0' }),
+  compressedFlag: (s) => reply(s, envelope(Buffer.from('x'), 1), { 'grpc-status': '0' }),
   twoMessages: (s) => reply(s, Buffer.concat([resourceMessage('{}'), resourceMessage('{}')]), { 'grpc-status': '0' }),
   incomplete: (s) => reply(s, resourceMessage('{}').subarray(0, 8), { 'grpc-status': '0' }),
   trailingBytes: (s) => reply(s, Buffer.concat([resourceMessage('{}'), Buffer.from([0, 0])]), { 'grpc-status': '0' }),
-  garbage: (s) => reply(s, frame(Buffer.from([0xff, 0xff, 0xff])), { 'grpc-status': '0' }),
+  garbage: (s) => reply(s, envelope(Buffer.from([0xff, 0xff, 0xff])), { 'grpc-status': '0' }),
   noStatus: (s) => reply(s, resourceMessage('{}'), {}),
   noMessage: (s) => reply(s, Buffer.alloc(0), { 'grpc-status': '0' }),
   noMessageNoStatus: (s) => reply(s, Buffer.alloc(0), {}),

@@ -66,10 +66,13 @@ function webHeaders(h: http2.IncomingHttpHeaders | undefined): Headers {
   return out;
 }
 
-/** One uncompressed gRPC length-prefixed message: flags byte 0, a 4-byte big-endian length, the bytes. */
-export function envelope(message: Uint8Array): Buffer {
+/**
+ * One gRPC length-prefixed message: a flags byte (0 = uncompressed; tests set 1 for "compressed"),
+ * a 4-byte big-endian length, the bytes.
+ */
+export function envelope(message: Uint8Array, flags = 0): Buffer {
   const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0;
+  out[0] = flags;
   out.writeUInt32BE(message.length, 1);
   out.set(message, 5);
   return out;

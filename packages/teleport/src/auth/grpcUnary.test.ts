@@ -17,6 +17,7 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { create, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { FakeClock } from '@teleport-ts/api/clock';
 import { AuthClient } from '@teleport-ts/api/client/authClient';
+import { envelope } from '@teleport-ts/api/client/unaryClient';
 import {
   AuthService, CertsResponseSchema, GenerateUserCertsRequestSchema, GetResourceRequestSchema, PingRequestSchema,
 } from '@teleport-ts/api/gen/teleport/auth/v1/auth_pb';
@@ -65,14 +66,6 @@ interface RawResponse {
   status2: Record<string, string | undefined>;
 }
 
-const frame = (message: Uint8Array, flags = 0): Buffer => {
-  const out = Buffer.alloc(5 + message.length);
-  out[0] = flags;
-  out.writeUInt32BE(message.length, 1);
-  out.set(message, 5);
-  return out;
-};
-
 /** One raw HTTP/2 request; `asAdmin` presents the admin certificate, else none. */
 async function raw(port: number, path: string, body: Buffer, opts: { asAdmin?: boolean; headers?: Record<string, string> } = {}): Promise<RawResponse> {
   const session = http2.connect(`https://127.0.0.1:${port}`, {
@@ -106,7 +99,7 @@ async function raw(port: number, path: string, body: Buffer, opts: { asAdmin?: b
 }
 
 const path = (method: string): string => `/${AuthService.typeName}/${method}`;
-const msg = <D extends DescMessage>(schema: D, init: Parameters<typeof create<D>>[1]): Buffer => frame(toBinary(schema, create(schema, init)));
+const msg = <D extends DescMessage>(schema: D, init: Parameters<typeof create<D>>[1]): Buffer => envelope(toBinary(schema, create(schema, init)));
 
 async function same(method: string, body: Buffer, opts: { asAdmin?: boolean; headers?: Record<string, string> } = {}): Promise<RawResponse> {
   const [a, b] = [await raw(fast.address.port, path(method), body, opts), await raw(connectPort, path(method), body, opts)];
@@ -137,19 +130,19 @@ describe('direct unary gRPC path', () => {
 
   it('treats malformed bodies as Connect does', async () => {
     for (const body of [
-      Buffer.alloc(0), Buffer.from([0, 0, 0]), frame(Buffer.from([0xff, 0xff, 0xff])),
+      Buffer.alloc(0), Buffer.from([0, 0, 0]), envelope(Buffer.from([0xff, 0xff, 0xff])),
       Buffer.concat([msg(PingRequestSchema, {}), msg(PingRequestSchema, {})]),
-      frame(Buffer.from([1, 2, 3]), 1),
+      envelope(Buffer.from([1, 2, 3]), 1),
       Buffer.concat([msg(PingRequestSchema, {}), Buffer.from([0, 0])]),
-      Buffer.concat([msg(PingRequestSchema, {}), frame(Buffer.from([0xff, 0xff]))]),
-      Buffer.concat([frame(Buffer.from([0xff, 0xff])), msg(PingRequestSchema, {})]),
+      Buffer.concat([msg(PingRequestSchema, {}), envelope(Buffer.from([0xff, 0xff]))]),
+      Buffer.concat([envelope(Buffer.from([0xff, 0xff])), msg(PingRequestSchema, {})]),
       Buffer.from([0, 0, 0, 0, 10, 1, 2]),
     ]) {
       const r = await same('Ping', body);
       assert.notEqual(r.status2['grpc-status'], '0', `accepted ${body.subarray(0, 32).toString('hex')}`);
     }
     // A body over several DATA frames (unknown fields, which protobuf skips).
-    assert.equal((await same('Ping', frame(Buffer.alloc(300_000, 0x08)))).status2['grpc-status'], '0');
+    assert.equal((await same('Ping', envelope(Buffer.alloc(300_000, 0x08)))).status2['grpc-status'], '0');
   });
 
   it('issues certificates, decodable as the response message', async () => {
@@ -164,8 +157,8 @@ describe('direct unary gRPC path', () => {
   });
 
   it('leaves compressed, JSON, unknown and malformed-deadline requests to Connect', async () => {
-    await same('Ping', frame(gzipSync(toBinary(PingRequestSchema, create(PingRequestSchema, {}))), 1), { headers: { 'grpc-encoding': 'gzip' } });
-    await same('Ping', frame(Buffer.from('{}')), { headers: { 'content-type': 'application/grpc+json' } });
+    await same('Ping', envelope(gzipSync(toBinary(PingRequestSchema, create(PingRequestSchema, {}))), 1), { headers: { 'grpc-encoding': 'gzip' } });
+    await same('Ping', envelope(Buffer.from('{}')), { headers: { 'content-type': 'application/grpc+json' } });
     await same('NoSuchMethod', msg(PingRequestSchema, {}));
     await same('Ping', msg(PingRequestSchema, {}), { headers: { 'grpc-timeout': 'soon' } });
   });
