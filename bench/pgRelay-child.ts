@@ -28,9 +28,10 @@ function readExactly(socket: Socket, n: number): Promise<Buffer> {
     const onData = (chunk: Buffer): void => {
       got = Buffer.concat([got, chunk]);
       if (got.length < n) return;
-      // The peer waits for our answer before sending more, so nothing else is in flight.
       socket.off('data', onData).off('error', reject);
-      resolve(got);
+      // The peer waits for our answer before sending more, so more than `n` bytes is a protocol error.
+      if (got.length > n) reject(new Error(`expected ${n} bytes before the TLS handshake, got ${got.length}`));
+      else resolve(got);
     };
     socket.on('data', onData).once('error', reject);
   });

@@ -11,8 +11,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../integration/helpers/subprocess.ts';
 import { executable } from '../packages/teleport/src/testing/databaseTools.ts';
 import type { ClientFiles } from './dbRig.ts';
 
@@ -54,14 +55,6 @@ export function relayUnavailable(kind: RelayKind): string | undefined {
   return kind === 'socat' && !executable(SOCAT) ? `${SOCAT} not found (apt-get install socat)` : undefined;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const addr = s.address();
-  s.close();
-  return typeof addr === 'object' && addr ? addr.port : 0;
-}
-
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -88,7 +81,7 @@ async function waitListening(port: number, child: ChildProcess): Promise<void> {
 /** Starts a relay of `kind` in front of PostgreSQL on 127.0.0.1:`pgPort`. */
 export async function startRelay(kind: RelayKind, pgPort: number, tls: RelayTLSFiles): Promise<Relay> {
   if (kind === 'socat') {
-    const port = await freePort();
+    const [port] = (await freePorts(1)) as [number];
     const child = spawn(SOCAT, [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,nodelay`, `TCP:127.0.0.1:${pgPort},nodelay`], { stdio: 'ignore' });
     await waitListening(port, child);
     return { kind, port, pid: child.pid, stop: () => stopChild(child) };

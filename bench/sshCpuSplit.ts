@@ -11,29 +11,28 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processCPUSeconds } from './splitCluster.ts';
 import { bulk, startRig } from './ssh.ts';
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (100 on Linux). */
-const CLOCK_TICKS = 100;
 
 interface ProcessCPU {
   name: string;
   seconds: number;
 }
 
-/** utime + stime of every process now, by pid. */
+/** CPU seconds (utime + stime) of every process now, with its command name, by pid. */
 function cpuByPid(): Map<number, ProcessCPU> {
   const out = new Map<number, ProcessCPU>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
+    const seconds = processCPUSeconds(Number(entry));
+    if (Number.isNaN(seconds)) continue; // exited between readdir and read
+    let name = '?';
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const fields = stat.slice(close + 2).split(' ');
-      out.set(Number(entry), { name: stat.slice(stat.indexOf('(') + 1, close), seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS });
+      name = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
     } catch {
-      // The process exited between readdir and read.
+      // exited just now; its CPU is still counted
     }
+    out.set(Number(entry), { name, seconds });
   }
   return out;
 }
