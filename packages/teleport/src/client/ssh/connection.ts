@@ -81,6 +81,8 @@ export function openSSH(opts: OpenSSHOptions): Promise<Client> {
     };
     try {
       client.connect(config);
+      // Go (and so upstream's tsh) disables Nagle on every TCP connection; so do we, or window adjusts and keystrokes wait for ACKs.
+      client.setNoDelay(true);
     } catch (err) {
       fail(new ConnectionProblemError(`cannot connect to ${opts.display}: ${(err as Error).message}`, { cause: err }));
     }

@@ -18,6 +18,7 @@ import type { Clock } from '@teleport-ts/api/clock';
 import type { AuthClient } from '@teleport-ts/api/client/authClient';
 import { BadParameterError } from '@teleport-ts/api/errors';
 import { sshServerHostKeys } from '../../sshutils/hostKeys.ts';
+import { connectionSocket } from '../../sshutils/ssh2Internals.ts';
 import type { LocalIdentity } from '../../service/identityStore.ts';
 import { componentLogger, type Logger } from '../../utils/logger.ts';
 import { auditSink } from './audit.ts';
@@ -103,6 +104,9 @@ export async function startProxySSHServer(opts: ProxySSHServerOptions): Promise<
     keepaliveInterval: opts.keepAliveIntervalMs ?? 300_000,
     keepaliveCountMax: opts.keepAliveCountMax ?? 3,
   }, (conn: Connection, info: ClientInfo) => {
+    // Go, and so upstream Teleport, disables Nagle on every TCP connection. With it on, the window
+    // adjusts of an upload wait for the client's delayed ACKs (docs/benchmarks.md, Optimisations).
+    connectionSocket(conn)?.setNoDelay?.(true);
     const pipes = new Set<() => void>();
     let connClosed = false;
     conns.set(conn, pipes);
