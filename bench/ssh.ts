@@ -189,6 +189,11 @@ export interface Rig {
    * (two SSH layers, the client encrypting twice) with no Teleport component, the floor for it.
    */
   opensshJump: Path;
+  /**
+   * The same client straight to our node's own listener, past the proxy: a diagnostic path that
+   * tells the node's cost apart from the proxy hop's.
+   */
+  nodeDirect: Path;
   /** What sshd logged lately (for errors). */
   sshdLog(): string;
   close(): Promise<void>;
@@ -227,16 +232,19 @@ export async function startRig(ctx: BenchContext): Promise<Rig> {
   try {
     const tsh = await prepareTsh(ctx);
     const layout = sshLayout();
+    let nodeAddr: string | undefined;
     if (layout === 'split') {
       cluster = await startTestCluster({ secondFactor: 'off' });
       const token = await addJoinToken(cluster, 'node');
       const [port] = (await freePorts(1)) as [number];
+      nodeAddr = `127.0.0.1:${port}`;
       const nodeConfig = { nodeName: NODE_NAME, authServer: cluster.authAddr, token: token.token, caPin: token.caPin, ssh: { listenAddr: `127.0.0.1:${port}` } };
       // BENCH_NODE_OPTIONS, e.g. "--import <repo>/bench/cpuProfile.js" to profile the node process.
       const nodeOptions = process.env.BENCH_NODE_OPTIONS;
       nodeProcess = await startAgentProcess(cluster, NODE_NAME, nodeConfig, nodeOptions ? { nodeOptions } : {});
     } else {
       cluster = await startTestCluster({ nodeName: NODE_NAME, sshService: {}, secondFactor: 'off' });
+      nodeAddr = cluster.proc.nodeAddr;
     }
     ctx.log(layout === 'split' ? 'layout: the node is its own teleport process (the proxy dials it directly)' : 'layout: auth, proxy and node in the bench process');
     const login = osUsers.create('bench');
@@ -264,13 +272,16 @@ export async function startRig(ctx: BenchContext): Promise<Rig> {
 
     const proxySSH = cluster.proc.proxy?.ssh?.address;
     if (!proxySSH) throw new Error('the test cluster has no proxy SSH listener');
+    const nodePort = Number(nodeAddr?.split(':').pop());
+    if (!Number.isInteger(nodePort) || nodePort <= 0) throw new Error(`the node has no TCP listener (${String(nodeAddr)})`);
     const config = join(ctx.workDir, 'ssh_config');
     await writeFile(config, [
       'Host bench-direct bench-openssh-jump', '    HostName 127.0.0.1', `    Port ${sshd.port}`, `    UserKnownHostsFile "${directKnownHosts}"`, '    HostKeyAlgorithms ssh-ed25519',
       'Host bench-openssh-jump', '    ProxyJump bench-direct',
       'Host bench-proxy', '    HostName 127.0.0.1', `    Port ${proxySSH.port}`, '    HostKeyAlias 127.0.0.1',
       'Host bench-jump', `    HostName ${NODE_NAME}`, '    Port 3022', '    ProxyJump bench-proxy', `    HostKeyAlias ${NODE_NAME}.${CLUSTER_NAME}`,
-      'Host bench-proxy bench-jump', `    UserKnownHostsFile "${knownHosts}"`, '    HostKeyAlgorithms ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com',
+      'Host bench-node', '    HostName 127.0.0.1', `    Port ${nodePort}`, `    HostKeyAlias ${NODE_NAME}.${CLUSTER_NAME}`,
+      'Host bench-proxy bench-jump bench-node', `    UserKnownHostsFile "${knownHosts}"`, '    HostKeyAlgorithms ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com',
       'Host *', `    User ${login}`, `    IdentityFile "${identity}"`, `    CertificateFile "${certificate}"`, '    IdentitiesOnly yes', '',
     ].join('\n'));
     const common = ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `Ciphers=${BENCH_CIPHER}`, '-o', 'ControlMaster=no', '-T'];
@@ -283,6 +294,7 @@ export async function startRig(ctx: BenchContext): Promise<Rig> {
       jump: { name: 'ssh -J proxy', args: ['-F', config, ...common, 'bench-jump'] },
       proxyCommand: { name: 'tsh config ProxyCommand', args: ['-F', user.sshConfig, ...common, `${login}@${NODE_NAME}.${CLUSTER_NAME}`] },
       opensshJump: { name: 'ssh -J via OpenSSH sshd', args: ['-F', config, ...common, 'bench-openssh-jump'] },
+      nodeDirect: { name: 'our node direct', args: ['-F', config, ...common, 'bench-node'] },
       close,
     };
   } catch (err) {
@@ -296,7 +308,7 @@ async function warmRig(ctx: BenchContext): Promise<{ rig: Rig; warmMs: Map<strin
   const rig = await startRig(ctx);
   try {
     const warmMs = new Map<string, number>();
-    for (const p of [rig.direct, rig.jump, rig.proxyCommand, rig.opensshJump]) {
+    for (const p of [rig.direct, rig.jump, rig.proxyCommand, rig.opensshJump, rig.nodeDirect]) {
       // A node in its own process may not be in the proxy's cache yet: retry for a while.
       let warm = await runSSH(rig.env, p, 'true');
       for (const deadline = Date.now() + 20_000; warm.code !== 0 && Date.now() < deadline; warm = await runSSH(rig.env, p, 'true')) await sleep(500);
@@ -347,7 +359,7 @@ async function runBulk(ctx: BenchContext): Promise<Figure[]> {
   const plan = PLAN[ctx.mode];
   const { rig, warmMs: setupMs } = await warmRig(ctx);
   try {
-    const paths = [rig.direct, rig.jump, rig.proxyCommand, rig.opensshJump];
+    const paths = [rig.direct, rig.jump, rig.proxyCommand, rig.opensshJump, rig.nodeDirect];
     if (ctx.mode === 'full') {
       for (const p of paths) {
         const probes = [setupMs.get(p.name) ?? 0];
@@ -390,6 +402,12 @@ async function runBulk(ctx: BenchContext): Promise<Figure[]> {
         name: `SSH bulk ${direction} floor: ${mib} MiB (${rig.opensshJump.name} as jump host and target)`, unit: 'MB/s', ours: floor.mbPerSecond,
         baseline: baseline.mbPerSecond, baselineName: rig.direct.name, higherIsBetter: true,
         details: { floor: true, ours: floor, baseline, bytes: plan.bytes, cipher: BENCH_CIPHER, note: 'the -J topology with OpenSSH on every hop: what two SSH layers cost without Teleport' },
+      });
+      const node = pick(rig.nodeDirect.name);
+      figures.push({
+        name: `SSH bulk ${direction}, ${mib} MiB (${rig.nodeDirect.name}, past the proxy)`, unit: 'MB/s', ours: node.mbPerSecond,
+        baseline: baseline.mbPerSecond, baselineName: rig.direct.name, higherIsBetter: true,
+        details: { ours: node, baseline, bytes: plan.bytes, cipher: BENCH_CIPHER, note: 'diagnostic: the client straight to our node\'s listener, telling the node\'s cost apart from the proxy hop\'s' },
       });
     }
     return figures;

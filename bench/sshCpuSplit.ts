@@ -6,7 +6,10 @@
  * were busy on average (CPU seconds / wall seconds). A path whose total CPU is low but whose
  * transfer is slow is waiting, not computing: its stages do not overlap.
  *
- * Usage: `node --import tsx bench/sshCpuSplit.ts [upload|download] [MiB, default 1024] [rounds, default 2]`.
+ * Usage: `node --import tsx bench/sshCpuSplit.ts [upload|download] [MiB, default 1024] [rounds, default 2]
+ * [paths]`, paths a comma list of direct, jump, proxyCommand, opensshJump, nodeDirect (default
+ * direct,jump,opensshJump). The /proc sampling runs in this process, which also runs the proxy and the
+ * node; BENCH_CPU_SAMPLE_MS (default 50) sets its period.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,22 +40,39 @@ function cpuByPid(): Map<number, ProcessCPU> {
   return out;
 }
 
+/**
+ * With bench/cpuProfile.js preloaded (`node --import ./bench/cpuProfile.js --import tsx ...`), writes
+ * this process's profile so far: called around each transfer, the even-numbered files hold the transfers.
+ */
+function profileMark(): void {
+  if (process.listenerCount('SIGUSR2') > 0) process.kill(process.pid, 'SIGUSR2');
+}
+
 async function main(): Promise<void> {
   const direction = process.argv[2] === 'download' ? 'download' : 'upload';
   const mib = Number(process.argv[3] ?? 1024);
   const rounds = Number(process.argv[4] ?? 2);
+  const pathKeys = ['direct', 'jump', 'proxyCommand', 'opensshJump', 'nodeDirect'] as const;
+  const paths = (process.argv[5] ?? 'direct,jump,opensshJump').split(',').map((key) => {
+    const known = pathKeys.find((k) => k === key);
+    if (!known) throw new Error(`unknown path "${key}": choose from ${pathKeys.join(', ')}`);
+    return known;
+  });
+  const samplePeriodMs = Number(process.env.BENCH_CPU_SAMPLE_MS ?? 50);
   const workDir = mkdtempSync(join(tmpdir(), 'ssh-cpu-split-'));
   const rig = await startRig({ mode: 'full', workDir, log: (m) => process.stderr.write(`${m}\n`) });
   try {
     for (let round = 1; round <= rounds; round++) {
-      for (const path of [rig.direct, rig.jump, rig.opensshJump]) {
+      for (const path of paths.map((key) => rig[key])) {
+        profileMark();
         const before = cpuByPid();
         const last = new Map<number, ProcessCPU>();
         const sample = (): void => void cpuByPid().forEach((v, pid) => last.set(pid, v));
-        const timer = setInterval(sample, 50);
+        const timer = setInterval(sample, samplePeriodMs);
         const r = await bulk(rig.env, path, direction, mib * 2 ** 20, 0);
         clearInterval(timer);
         sample();
+        profileMark();
         const byProgram: Record<string, number> = {};
         for (const [pid, v] of last) {
           const used = v.seconds - (before.get(pid)?.seconds ?? 0);
