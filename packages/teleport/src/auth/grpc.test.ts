@@ -19,9 +19,8 @@ import { newUser } from '@teleport-ts/api/types/validate/user';
 import { createTLSCA, issueTLSCert } from '../ca/tlsCA.ts';
 import type { LocalIdentity } from '../service/identityStore.ts';
 import { issueLocalIdentity } from '../service/localIdentity.ts';
-import { silentLogger } from '../utils/logger.ts';
-import { startAuthTLSServer, type AuthTLSServer } from './tlsServer.ts';
-import { addUser, newTestAuthServer, newTestKeys, type TestAuth } from './testAuthServer.ts';
+import type { AuthTLSServer } from './tlsServer.ts';
+import { addUser, newTestAuthServer, newTestKeys, type TestAuth, startTestAuthTLS } from './testAuthServer.ts';
 
 let t: TestAuth;
 let server: AuthTLSServer;
@@ -48,9 +47,8 @@ function forgedClient(ca: { caCertPEM: string; caKeyPEM: string }, identity: Omi
 before(async () => {
   // Real TLS checks validity against the wall clock, so the fake clock starts at the real time.
   t = await newTestAuthServer({ clock: new FakeClock(Date.now()), secondFactor: 'off' });
-  const own = await issueLocalIdentity(t.auth, { hostId, nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
   admin = await issueLocalIdentity(t.auth, { hostId, nodeName: 'auth', role: 'Admin', algorithm: 'ecdsa-p256' });
-  server = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+  server = await startTestAuthTLS(t.auth, hostId);
   await addUser(t, 'alice', ['access'], { traits: { logins: ['alice'] } });
 });
 

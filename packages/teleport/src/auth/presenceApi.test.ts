@@ -14,9 +14,8 @@ import type { SessionTracker } from '@teleport-ts/api/types/sessionTracker';
 import { newRole } from '@teleport-ts/api/types/validate/role';
 import type { LocalIdentity } from '../service/identityStore.ts';
 import { issueLocalIdentity } from '../service/localIdentity.ts';
-import { silentLogger } from '../utils/logger.ts';
-import { startAuthTLSServer, type AuthTLSServer } from './tlsServer.ts';
-import { addUser, asBuiltin, asUser, newTestAuthServer, type TestAuth } from './testAuthServer.ts';
+import type { AuthTLSServer } from './tlsServer.ts';
+import { addUser, asBuiltin, asUser, newTestAuthServer, type TestAuth, startTestAuthTLS } from './testAuthServer.ts';
 
 let t: TestAuth;
 let server: AuthTLSServer;
@@ -49,9 +48,8 @@ function tracker(id: string, target: string, hostUser: string, login: string): S
 
 before(async () => {
   t = await newTestAuthServer({ clock: new FakeClock(Date.now()), secondFactor: 'off' });
-  const own = await issueLocalIdentity(t.auth, { hostId: 'auth-host', nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
   nodeId = await issueLocalIdentity(t.auth, { hostId: 'node-1', nodeName: 'node1', role: 'Node', algorithm: 'ecdsa-p256' });
-  server = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+  server = await startTestAuthTLS(t.auth);
   await t.services.access.createRole(newRole('dev', { allow: { logins: ['dev'], node_labels: { env: 'dev' } } }));
   await addUser(t, 'alice', ['access'], { traits: { logins: ['alice'] } });
   await addUser(t, 'dora', ['dev']);

@@ -3,7 +3,8 @@
  * Test fixture: an AuthServer over a MemoryBackend, a MemoryAuditLog and a FakeClock, initialised with
  * initAuthState (balanced algorithms: Ed25519 SSH, ECDSA P-256 TLS). No network, no files; building one
  * takes a few milliseconds. Also helpers to add users with passwords, make key pairs for certificate
- * requests, and build the authorization contexts AuthWithRoles is called with.
+ * requests, build the authorization contexts AuthWithRoles is called with, and serve the API over
+ * mutual TLS for tests that go through the network.
  */
 import { FakeClock } from '@teleport-ts/api/clock';
 import { generateKeyPair, publicKeyToPEM, type KeyPair } from '@teleport-ts/api/keys';
@@ -21,6 +22,8 @@ import { AuthWithRoles } from './authWithRoles.ts';
 import { initAuthState } from './init.ts';
 import { hashPassword } from './password.ts';
 import { MemoryRecordingStore } from '../events/memoryRecordingStore.ts';
+import { issueLocalIdentity } from '../service/localIdentity.ts';
+import { startAuthTLSServer, type AuthTLSServer } from './tlsServer.ts';
 
 /** The cluster name test servers use unless told otherwise. */
 export const TEST_CLUSTER = 'example.com';
@@ -116,4 +119,13 @@ export function asBuiltin(t: Pick<TestAuth, 'auth'>, role: string): AuthWithRole
 /** AuthWithRoles for an existing user. */
 export async function asUser(t: Pick<TestAuth, 'auth'>, name: string): Promise<AuthWithRoles> {
   return new AuthWithRoles(t.auth, await userContext(t, name));
+}
+
+/**
+ * Serves `auth`'s gRPC API over mutual TLS on a free loopback port, with an Auth host identity
+ * issued for `hostId`. Close the returned server when done.
+ */
+export async function startTestAuthTLS(auth: AuthServer, hostId = 'auth-host'): Promise<AuthTLSServer> {
+  const own = await issueLocalIdentity(auth, { hostId, nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
+  return startAuthTLSServer({ auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
 }

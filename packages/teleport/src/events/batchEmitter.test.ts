@@ -13,10 +13,9 @@ import { performance } from 'node:perf_hooks';
 import { FakeClock } from '@teleport-ts/api/clock';
 import { AuthClient } from '@teleport-ts/api/client/authClient';
 import { BadParameterError, ConnectionProblemError } from '@teleport-ts/api/errors';
-import { startAuthTLSServer, type AuthTLSServer } from '../auth/tlsServer.ts';
-import { newTestAuthServer, type TestAuth } from '../auth/testAuthServer.ts';
+import type { AuthTLSServer } from '../auth/tlsServer.ts';
+import { newTestAuthServer, type TestAuth, startTestAuthTLS } from '../auth/testAuthServer.ts';
 import { issueLocalIdentity } from '../service/localIdentity.ts';
-import { silentLogger } from '../utils/logger.ts';
 import { AuditBatchEmitter, authClientSenders, estimateBytes, type ServiceAuditEvent } from './batchEmitter.ts';
 
 /** A fake auth: records requests; each answers when the test releases it. */
@@ -213,9 +212,8 @@ describe('AuditBatchEmitter through the auth gRPC API', () => {
   before(async () => {
     t = await newTestAuthServer({ clock: new FakeClock(Date.now()), secondFactor: 'off' });
     const hostId = randomUUID();
-    const own = await issueLocalIdentity(t.auth, { hostId, nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
     const db = await issueLocalIdentity(t.auth, { hostId: 'db-host', nodeName: 'db', role: 'Db', algorithm: 'ecdsa-p256' });
-    server = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+    server = await startTestAuthTLS(t.auth, hostId);
     client = new AuthClient({ addr: `127.0.0.1:${server.address.port}`, certPEM: db.certPEM, keyPEM: db.keyPEM, caCerts: db.tlsCACerts, timeoutMs: 10_000 });
   });
 

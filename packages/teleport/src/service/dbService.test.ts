@@ -22,8 +22,8 @@ import { writeIdentityFile } from '@teleport-ts/api/identityFile';
 import { generateKeyPair, publicKeyToPEM } from '@teleport-ts/api/keys';
 import { identityFromCertificate } from '@teleport-ts/api/tlsca/identity';
 import { newRole } from '@teleport-ts/api/types/validate/role';
-import { startAuthTLSServer, type AuthTLSServer } from '../auth/tlsServer.ts';
-import { addUser, newTestAuthServer, TEST_CLUSTER, type TestAuth } from '../auth/testAuthServer.ts';
+import type { AuthTLSServer } from '../auth/tlsServer.ts';
+import { addUser, newTestAuthServer, TEST_CLUSTER, type TestAuth, startTestAuthTLS } from '../auth/testAuthServer.ts';
 import { createTLSCA, issueTLSCert } from '../ca/tlsCA.ts';
 import { encodeFrame } from '../reversetunnel/protocol.ts';
 import { ReverseTunnelServer } from '../reversetunnel/server.ts';
@@ -131,8 +131,7 @@ describe('database service', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'db-service-'));
     t = await newTestAuthServer({ clock: new FakeClock(Date.now()), secondFactor: 'off' });
-    const own = await issueLocalIdentity(t.auth, { hostId: 'auth-host', nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
-    auth = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+    auth = await startTestAuthTLS(t.auth);
     const proxyIdentity = await issueLocalIdentity(t.auth, { hostId: 'proxy-host', nodeName: 'localhost', role: 'Proxy', algorithm: 'ed25519' });
     tunnel = new ReverseTunnelServer({ identity: proxyIdentity, clock: systemClock, logger: silentLogger });
     const tunnelAddr = await tunnel.listen('127.0.0.1', 0);

@@ -12,8 +12,8 @@ import { AuthClient } from '@teleport-ts/api/client/authClient';
 import { ConnectionProblemError, NotFoundError } from '@teleport-ts/api/errors';
 import type { ProxyServer } from '@teleport-ts/api/types/proxy';
 import type { Resource } from '@teleport-ts/api/types/resource';
-import { newTestAuthServer, type TestAuth } from '../auth/testAuthServer.ts';
-import { startAuthTLSServer, type AuthTLSServer } from '../auth/tlsServer.ts';
+import { newTestAuthServer, type TestAuth, startTestAuthTLS } from '../auth/testAuthServer.ts';
+import type { AuthTLSServer } from '../auth/tlsServer.ts';
 import { silentLogger } from '../utils/logger.ts';
 import { issueLocalIdentity } from './localIdentity.ts';
 import type { LocalIdentity } from './identityStore.ts';
@@ -80,10 +80,9 @@ describe('proxy presence over the auth API', () => {
 
   before(async () => {
     t = await newTestAuthServer({ clock: new FakeClock(Date.now()) });
-    const own = await issueLocalIdentity(t.auth, { hostId: 'auth-host', nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
     proxyId = await issueLocalIdentity(t.auth, { hostId: 'proxy-1', nodeName: 'proxy1', role: 'Proxy', algorithm: 'ecdsa-p256' });
     nodeId = await issueLocalIdentity(t.auth, { hostId: 'node-1', nodeName: 'node1', role: 'Node', algorithm: 'ecdsa-p256' });
-    server = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+    server = await startTestAuthTLS(t.auth);
   });
 
   after(async () => {

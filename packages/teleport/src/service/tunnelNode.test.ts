@@ -19,8 +19,8 @@ import { formatOpenSSHPrivateKey } from '@teleport-ts/api/sshcert/privateKey';
 import { formatAuthorizedKey, parseAuthorizedKey, sshPublicKeyBlob } from '@teleport-ts/api/sshcert/publicKey';
 import type { Server } from '@teleport-ts/api/types/server';
 import { newRole } from '@teleport-ts/api/types/validate/role';
-import { startAuthTLSServer, type AuthTLSServer } from '../auth/tlsServer.ts';
-import { addUser, newTestAuthServer, TEST_CLUSTER, type TestAuth } from '../auth/testAuthServer.ts';
+import type { AuthTLSServer } from '../auth/tlsServer.ts';
+import { addUser, newTestAuthServer, TEST_CLUSTER, type TestAuth, startTestAuthTLS } from '../auth/testAuthServer.ts';
 import { connectNode, ProxyClient, transportMessageOf } from '../client/ssh/proxyClient.ts';
 import { silentLogger } from '../utils/logger.ts';
 import { issueLocalIdentity } from './localIdentity.ts';
@@ -89,8 +89,7 @@ describe('SSH to a node that is reachable only through a reverse tunnel', { skip
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tunnel-node-'));
     t = await newTestAuthServer({ clock: new FakeClock(Date.now()), secondFactor: 'off' });
-    const own = await issueLocalIdentity(t.auth, { hostId: 'auth-host', nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
-    auth = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+    auth = await startTestAuthTLS(t.auth);
     const proxyIdentity = await issueLocalIdentity(t.auth, { hostId: 'proxy-host', nodeName: 'localhost', role: 'Proxy', algorithm: 'ed25519' });
     proxy = await startProxyService({
       dataDir: join(dir, 'proxy'), nodeName: 'localhost', identity: proxyIdentity, authAddr: `127.0.0.1:${auth.address.port}`,

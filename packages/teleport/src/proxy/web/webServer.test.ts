@@ -19,8 +19,8 @@ import { identityFromCertificate } from '@teleport-ts/api/tlsca/identity';
 import type { SecondFactor } from '@teleport-ts/api/types/clusterConfig';
 import type { PingResponse, SSHLoginResponse } from '@teleport-ts/api/webapi';
 import { WebClient } from '../../client/webClient.ts';
-import { startAuthTLSServer, type AuthTLSServer } from '../../auth/tlsServer.ts';
-import { addUser, newTestAuthServer, newTestKeys, type TestAuth } from '../../auth/testAuthServer.ts';
+import type { AuthTLSServer } from '../../auth/tlsServer.ts';
+import { addUser, newTestAuthServer, newTestKeys, type TestAuth, startTestAuthTLS } from '../../auth/testAuthServer.ts';
 import { authenticateLocalUser } from '../../auth/login.ts';
 import { generateTOTP } from '../../auth/totp.ts';
 import { issueLocalIdentity } from '../../service/localIdentity.ts';
@@ -43,8 +43,7 @@ before(async () => {
   const clock = new FakeClock(Date.now()); // real TLS on both hops checks validity against the wall clock
   t = await newTestAuthServer({ clock, secondFactor: 'off' });
   const hostId = randomUUID();
-  const own = await issueLocalIdentity(t.auth, { hostId, nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
-  authServer = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+  authServer = await startTestAuthTLS(t.auth, hostId);
   const proxyId = await issueLocalIdentity(t.auth, { hostId, nodeName: 'proxy', role: 'Proxy', algorithm: 'ecdsa-p256' });
   authClient = new AuthClient({ addr: `127.0.0.1:${authServer.address.port}`, certPEM: proxyId.certPEM, keyPEM: proxyId.keyPEM, caCerts: proxyId.tlsCACerts });
   const pair = await createSelfSigned(['localhost'], clock);

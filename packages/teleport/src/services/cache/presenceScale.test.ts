@@ -23,8 +23,8 @@ import { MemoryRecordingStore } from '../../events/memoryRecordingStore.ts';
 import { AuthServer } from '../../auth/authServer.ts';
 import { AuthWithRoles } from '../../auth/authWithRoles.ts';
 import { initAuthState } from '../../auth/init.ts';
-import { addUser, asUser, builtinContext, TEST_CLUSTER } from '../../auth/testAuthServer.ts';
-import { startAuthTLSServer, type AuthTLSServer } from '../../auth/tlsServer.ts';
+import { addUser, asUser, builtinContext, TEST_CLUSTER, startTestAuthTLS } from '../../auth/testAuthServer.ts';
+import type { AuthTLSServer } from '../../auth/tlsServer.ts';
 import { issueLocalIdentity } from '../../service/localIdentity.ts';
 import { silentLogger } from '../../utils/logger.ts';
 import { LocalServices } from '../local/index.ts';
@@ -92,8 +92,7 @@ before(async () => {
     services, audit: new MemoryAuditLog({ clusterName: TEST_CLUSTER, clock }), clock, logger: silentLogger, clusterName: TEST_CLUSTER,
     proxyPublicAddr: () => 'proxy.example.com:3080', recordings: new MemoryRecordingStore(),
   });
-  const own = await issueLocalIdentity(auth, { hostId: 'auth-host', nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
-  server = await startAuthTLSServer({ auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+  server = await startTestAuthTLS(auth);
   const dial = async (hostId: string, role: string): Promise<AuthClient> => {
     const id = await issueLocalIdentity(auth, { hostId, nodeName: hostId, role, algorithm: 'ecdsa-p256' });
     return new AuthClient({ addr: `127.0.0.1:${server.address.port}`, certPEM: id.certPEM, keyPEM: id.keyPEM, caCerts: id.tlsCACerts, timeoutMs: 30_000 });

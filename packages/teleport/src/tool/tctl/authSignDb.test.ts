@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { FakeClock } from '@teleport-ts/api/clock';
 import { writeIdentityFile } from '@teleport-ts/api/identityFile';
-import { newTestAuthServer, type TestAuth } from '../../auth/testAuthServer.ts';
-import { startAuthTLSServer, type AuthTLSServer } from '../../auth/tlsServer.ts';
+import { newTestAuthServer, type TestAuth, startTestAuthTLS } from '../../auth/testAuthServer.ts';
+import type { AuthTLSServer } from '../../auth/tlsServer.ts';
 import { issueLocalIdentity } from '../../service/localIdentity.ts';
-import { silentLogger } from '../../utils/logger.ts';
 import { runTctl } from './main.ts';
 
 let t: TestAuth;
@@ -38,9 +37,8 @@ async function tctl(...args: string[]): Promise<{ code: number; stdout: string; 
 
 before(async () => {
   t = await newTestAuthServer({ clock: new FakeClock(Date.now()) });
-  const own = await issueLocalIdentity(t.auth, { hostId: 'auth-host', nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
   const admin = await issueLocalIdentity(t.auth, { hostId: 'admin-host', nodeName: 'auth', role: 'Admin', algorithm: 'ecdsa-p256' });
-  server = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+  server = await startTestAuthTLS(t.auth);
   dir = await mkdtemp(join(tmpdir(), 'tctl-sign-db-'));
   identity = join(dir, 'admin.id');
   await writeFile(identity, writeIdentityFile({ privateKeyPEM: admin.keyPEM, tlsCert: admin.certPEM, tlsCACerts: admin.tlsCACerts, sshCAKeys: [] }), { mode: 0o600 });

@@ -15,13 +15,12 @@ import { PassThrough, Readable } from 'node:stream';
 import { FakeClock } from '@teleport-ts/api/clock';
 import { AuthClient } from '@teleport-ts/api/client/authClient';
 import type { Server } from '@teleport-ts/api/types/server';
-import { newTestAuthServer, TEST_CLUSTER, type TestAuth } from '../../auth/testAuthServer.ts';
-import { startAuthTLSServer, type AuthTLSServer } from '../../auth/tlsServer.ts';
+import { newTestAuthServer, TEST_CLUSTER, type TestAuth, startTestAuthTLS } from '../../auth/testAuthServer.ts';
+import type { AuthTLSServer } from '../../auth/tlsServer.ts';
 import { issueLocalIdentity } from '../../service/localIdentity.ts';
 import type { NodeJoinRequest } from '../../srv/openssh/agentless.ts';
 import { BLOCK_BEGIN } from '../../srv/openssh/sshdConfig.ts';
 import { hasOpenSSH } from '../../sshutils/testkit.ts';
-import { silentLogger } from '../../utils/logger.ts';
 import { runTeleport } from './main.ts';
 import type { JoinOpenSSHDeps } from './joinOpenSSH.ts';
 
@@ -49,8 +48,7 @@ describe('teleport join openssh', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'join-openssh-'));
     t = await newTestAuthServer({ clock: new FakeClock(Date.now()) });
-    const own = await issueLocalIdentity(t.auth, { hostId: 'auth-host', nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
-    authServer = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+    authServer = await startTestAuthTLS(t.auth);
     deps = {
       async join(req) {
         joins.push(req);

@@ -17,12 +17,11 @@ import { AuthClient } from '@teleport-ts/api/client/authClient';
 import { FakeClock } from '@teleport-ts/api/clock';
 import { NotFoundError } from '@teleport-ts/api/errors';
 import { privateKeyToPEM } from '@teleport-ts/api/keys';
-import { addUser, newTestAuthServer, newTestKeys, type TestAuth } from '../../auth/testAuthServer.ts';
-import { startAuthTLSServer, type AuthTLSServer } from '../../auth/tlsServer.ts';
+import { addUser, newTestAuthServer, newTestKeys, type TestAuth, startTestAuthTLS } from '../../auth/testAuthServer.ts';
+import type { AuthTLSServer } from '../../auth/tlsServer.ts';
 import { issueLocalIdentity } from '../../service/localIdentity.ts';
 import { SessionRecorder } from '../../srv/recording/recorder.ts';
 import { RecordingSpool } from '../../srv/recording/spool.ts';
-import { silentLogger } from '../../utils/logger.ts';
 import { newProgram, runProgram, type CLIIO } from '../common/cli.ts';
 import { registerPlayCommand, type PlayDeps, type RecordingReader } from './play.ts';
 
@@ -131,8 +130,7 @@ describe('tsh play (recorded through a real auth server)', () => {
     // Real TLS checks validity against the wall clock, so the fake clock starts at the real time.
     t = await newTestAuthServer({ clock: new FakeClock(Date.now()), secondFactor: 'off' });
     const hostId = randomUUID();
-    const own = await issueLocalIdentity(t.auth, { hostId, nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
-    server = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+    server = await startTestAuthTLS(t.auth, hostId);
     const id = await issueLocalIdentity(t.auth, { hostId: randomUUID(), nodeName: 'node-1', role: 'Node', algorithm: 'ecdsa-p256' });
     node = new AuthClient({ addr: addr(), certPEM: id.certPEM, keyPEM: id.keyPEM, caCerts: id.tlsCACerts, timeoutMs: 10_000 });
     await addUser(t, 'alice', ['access'], { traits: { logins: ['alice'] } });

@@ -13,10 +13,8 @@ import { FakeClock } from '@teleport-ts/api/clock';
 import { EventCodes, EventTypes } from '@teleport-ts/api/events/codes';
 import type { AuditEvent } from '@teleport-ts/api/events/types';
 import { privateKeyToPEM } from '@teleport-ts/api/keys';
-import { addUser, newTestAuthServer, newTestKeys, type TestAuth } from '../../auth/testAuthServer.ts';
-import { startAuthTLSServer, type AuthTLSServer } from '../../auth/tlsServer.ts';
-import { issueLocalIdentity } from '../../service/localIdentity.ts';
-import { silentLogger } from '../../utils/logger.ts';
+import { addUser, newTestAuthServer, newTestKeys, type TestAuth, startTestAuthTLS } from '../../auth/testAuthServer.ts';
+import type { AuthTLSServer } from '../../auth/tlsServer.ts';
 import { newProgram, runProgram, type CLIIO } from '../common/cli.ts';
 import { listRecordedSessions, registerRecordingsCommands } from './recordings.ts';
 
@@ -49,8 +47,7 @@ async function sessionEnd(sid: string, fields: Partial<AuditEvent> = {}): Promis
 
 before(async () => {
   t = await newTestAuthServer({ clock: new FakeClock(Date.now()), secondFactor: 'off' });
-  const own = await issueLocalIdentity(t.auth, { hostId: randomUUID(), nodeName: 'auth', role: 'Auth', algorithm: 'ecdsa-p256' });
-  server = await startAuthTLSServer({ auth: t.auth, listenAddr: { host: '127.0.0.1', port: 0 }, certPEM: own.certPEM, keyPEM: own.keyPEM, logger: silentLogger });
+  server = await startTestAuthTLS(t.auth, randomUUID());
   await addUser(t, 'alice', ['access'], { traits: { logins: ['root'] } });
   const keys = newTestKeys();
   const certs = await t.auth.generateUserCerts(await t.services.users.getUser('alice'), { tlsPublicKey: keys.tlsPublicKey });
