@@ -59,6 +59,9 @@ async function main(): Promise<void> {
     return known;
   });
   const samplePeriodMs = Number(process.env.BENCH_CPU_SAMPLE_MS ?? 50);
+  if (!Number.isFinite(samplePeriodMs) || samplePeriodMs < 1) {
+    throw new Error(`BENCH_CPU_SAMPLE_MS must be a number of milliseconds >= 1, not "${process.env.BENCH_CPU_SAMPLE_MS}"`);
+  }
   const workDir = mkdtempSync(join(tmpdir(), 'ssh-cpu-split-'));
   const rig = await startRig({ mode: 'full', workDir, log: (m) => process.stderr.write(`${m}\n`) });
   try {
