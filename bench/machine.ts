@@ -15,6 +15,8 @@ export interface MachineFacts {
   memoryGiB: number;
   kernel: string;
   node: string;
+  /** The flags node was started with (`process.execArgv`): the V8 heap flags change bulk figures. */
+  nodeFlags: string[];
   /** `ssh -V`, or "not found". */
   openssh: string;
   /** `postgres --version` of the server the database scenarios start, or "not found". */
@@ -47,6 +49,7 @@ export function machineFacts(): MachineFacts {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     kernel: release(),
     node: process.version,
+    nodeFlags: [...process.execArgv],
     openssh: versionOf('ssh', ['-V']),
     postgresql: postgresVersion(),
     mariadb: existsSync('/usr/sbin/mariadbd') ? versionOf('/usr/sbin/mariadbd', ['--version']) : 'not found',
@@ -56,5 +59,5 @@ export function machineFacts(): MachineFacts {
 
 /** One line for the table's header: "2 cores (AMD EPYC), 23.4 GiB RAM, Linux 6.1, Node v20.20.2, OpenSSH_9.2p1, load 0.5/0.4/0.3". */
 export function describeMachine(m: MachineFacts): string {
-  return `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}, ${m.openssh.split(',')[0]}, load ${m.loadAverage.join('/')}`;
+  return `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}${m.nodeFlags.length > 0 ? ` (${m.nodeFlags.join(' ')})` : ''}, ${m.openssh.split(',')[0]}, load ${m.loadAverage.join('/')}`;
 }

@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { hasHeapFlags, V8_HEAP_FLAGS } from '../packages/teleport/bin/launch.js';
 import { describeMachine, machineFacts } from './machine.ts';
 import { formatTable, writeRecord, type ScenarioResult } from './report.ts';
 import type { BenchContext, Scenario } from './scenario.ts';
@@ -108,6 +109,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
   for (const n of notes) opts.log(`note: ${n}`);
   const machine = machineFacts();
   opts.log(`machine: ${describeMachine(machine)}`);
+  if (!hasHeapFlags()) {
+    opts.log(`warning: node was started without ${V8_HEAP_FLAGS.join(' ')} (which the daemon's launcher passes): ` +
+      'SSH bulk figures may halve when V8 enters its frequent-full-GC mode; run through `npm run bench`');
+  }
   const results: ScenarioResult[] = [];
   for (const s of scenarios.filter((sc) => selects(opts.only, sc.id))) results.push(await runScenario(s, opts.mode, opts.log));
   const jsonPath = await writeRecord(opts.resultsDir, opts.mode, machine, results);

@@ -6,7 +6,7 @@
  * were busy on average (CPU seconds / wall seconds). A path whose total CPU is low but whose
  * transfer is slow is waiting, not computing: its stages do not overlap.
  *
- * Usage: `node --import tsx bench/sshCpuSplit.ts [upload|download] [MiB, default 1024] [rounds, default 2]
+ * Usage: `node --initial-old-space-size=128 --import tsx bench/sshCpuSplit.ts [upload|download] [MiB, default 1024] [rounds, default 2]
  * [paths]`, paths a comma list of direct, jump, proxyCommand, opensshJump, nodeDirect (default
  * direct,jump,opensshJump). The /proc sampling runs in this process, which also runs the proxy and the
  * node; BENCH_CPU_SAMPLE_MS (default 50) sets its period.

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { V8_HEAP_FLAGS } from '../../packages/teleport/bin/launch.js';
 
 /** The repository root (the bins are resolved from here). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -41,12 +42,13 @@ export interface BinProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `node packages/teleport/bin/<bin>.js ...args`. */
+/** Starts `node <V8_HEAP_FLAGS> packages/teleport/bin/<bin>.js ...args`. */
 export function spawnBin(bin: 'teleport' | 'tctl' | 'tsh', args: string[], env: Record<string, string | undefined> = {}): BinProcess {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   // The test runner's marker would make a child that imports node:test report to this runner.
   delete childEnv.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, [`packages/teleport/bin/${bin}.js`, ...args], {
+  // The flags the bin scripts' #! lines give node when run directly (spawning node bypasses those lines).
+  const child = spawn(process.execPath, [...V8_HEAP_FLAGS, `packages/teleport/bin/${bin}.js`, ...args], {
     cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

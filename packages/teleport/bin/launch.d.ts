@@ -6,6 +6,12 @@
 /** packages/teleport. */
 export const PACKAGE_DIR: string;
 
+/** V8 flags the CLIs and every process carrying bulk traffic start with (see launch.js for why). */
+export const V8_HEAP_FLAGS: readonly string[];
+
+/** Whether `execArgv` (default: this process's node flags) includes every one of {@link V8_HEAP_FLAGS}. */
+export function hasHeapFlags(execArgv?: readonly string[]): boolean;
+
 /** Whether CLI `name`'s bundle is usable (`file`) or why not (`reason`). */
 export function bundleStatus(name: string, opts?: { packageDir?: string; distDir?: string }): { file?: string; reason?: string };
 

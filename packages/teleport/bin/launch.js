@@ -14,6 +14,27 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
+ * V8 flags every process that carries bulk traffic starts with: bin/teleport.js and bin/tsh.js
+ * (their `#!/usr/bin/env -S node ...` lines), `npm start`, `npm run bench` and the test helpers that
+ * spawn the CLIs. Node reads them only on its command line (not from NODE_OPTIONS, not at run time).
+ *
+ * `--initial-old-space-size=128` lets V8 skip full garbage collections while the old generation is
+ * under 128 MiB. V8 counts ArrayBuffer memory allocated since the last full collection against the
+ * old generation's limit, and every SSH packet, socket read and relayed chunk is an ArrayBuffer: a
+ * bulk transfer allocates ~32 MiB of them between two young collections. When a full collection
+ * happens while little is being promoted (after an idle spell), V8 sets the limit only ~8 MiB above
+ * the heap, and from then on almost every young collection tips it over: a full collection every
+ * ~12 MiB moved, halving SSH throughput (docs/benchmarks.md, "The V8 GC mode"). The floor keeps that
+ * headroom at 80+ MiB for a small heap; bigger heaps get V8's usual growth.
+ */
+export const V8_HEAP_FLAGS = ['--initial-old-space-size=128'];
+
+/** Whether this process was started with {@link V8_HEAP_FLAGS} (`execArgv`: node's own flags). */
+export function hasHeapFlags(execArgv = process.execArgv) {
+  return V8_HEAP_FLAGS.every((flag) => execArgv.includes(flag));
+}
+
+/**
  * Whether the bundle of CLI `name` may be used: `{ file }` (its absolute path) when the manifest
  * (`<distDir>/cli.json`, written by scripts/build-cli.js) names it, it exists, and no file it was
  * built from (listed relative to `packageDir`) changed or vanished since the build started;

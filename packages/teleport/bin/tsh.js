@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
+// The node flag on the first line is V8_HEAP_FLAGS (launch.js says why; a test keeps them equal).
 // Thin entry point: loads tsh (the prebuilt bundle when fresh, else the sources through tsx; see
 // launch.js) and hands argv to runTsh() (see src/tool/tsh/main.ts).
 import { loadCLI, wantsDebug } from './launch.js';
