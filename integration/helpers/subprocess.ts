@@ -47,7 +47,8 @@ export function spawnBin(bin: 'teleport' | 'tctl' | 'tsh', args: string[], env: 
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   // The test runner's marker would make a child that imports node:test report to this runner.
   delete childEnv.NODE_TEST_CONTEXT;
-  // The flags the bin scripts' #! lines give node when run directly (spawning node bypasses those lines).
+  // The flags teleport's and tsh's #! lines give node when run directly (spawning node bypasses those
+  // lines); tctl carries no bulk traffic and merely tolerates them.
   const child = spawn(process.execPath, [...V8_HEAP_FLAGS, `packages/teleport/bin/${bin}.js`, ...args], {
     cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -22,10 +22,11 @@ export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.u
  * under 128 MiB. V8 counts ArrayBuffer memory allocated since the last full collection against the
  * old generation's limit, and every SSH packet, socket read and relayed chunk is an ArrayBuffer: a
  * bulk transfer allocates ~32 MiB of them between two young collections. When a full collection
- * happens while little is being promoted (after an idle spell), V8 sets the limit only ~8 MiB above
- * the heap, and from then on almost every young collection tips it over: a full collection every
- * ~12 MiB moved, halving SSH throughput (docs/benchmarks.md, "The V8 GC mode"). The floor keeps that
- * headroom at 80+ MiB for a small heap; bigger heaps get V8's usual growth.
+ * happens while little is being promoted (after an idle spell), V8 sets the limit only ~24 MiB above
+ * the heap and starts marking 16 MiB before it, so from then on almost every young collection tips
+ * it over: a full collection every ~12 MiB moved, halving SSH throughput (docs/benchmarks.md, "The
+ * GC mode"). The floor keeps that headroom at 80+ MiB for a small heap; bigger heaps get V8's usual
+ * growth.
  */
 export const V8_HEAP_FLAGS = ['--initial-old-space-size=128'];
 
